@@ -1,0 +1,32 @@
+import type { EventDefinition, TopicDefinition } from './envelope.js';
+import {
+  AuditLifecycle,
+  AuthorizationLifecycle,
+  ConsentLifecycle,
+  IdentityLifecycle,
+  KeyManagementLifecycle,
+} from './lifecycle/lifecycle.events.js';
+
+/**
+ * Every event Rampart produces. Adding an event means adding it here; `docs/events/` is generated
+ * from this list and topic provisioning reads it.
+ */
+export const EVENT_CATALOGUE = [
+  IdentityLifecycle.started,
+  AuthorizationLifecycle.started,
+  KeyManagementLifecycle.started,
+  ConsentLifecycle.started,
+  AuditLifecycle.started,
+] as const satisfies readonly EventDefinition[];
+
+export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];
+export type CatalogueEventType = CatalogueEvent['type'];
+
+/** Every topic of the catalogue, once. */
+export function catalogueTopics(
+  events: readonly EventDefinition[] = EVENT_CATALOGUE,
+): TopicDefinition[] {
+  const topics = new Map<string, TopicDefinition>();
+  for (const event of events) topics.set(event.topic.name, event.topic);
+  return [...topics.values()];
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not satisfy a service's configuration schema. */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly issues: { variable: string; message: string }[],
+  ) {
+    super(
+      `Invalid configuration for ${service}:\n` +
+        issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+/**
+ * Settings every service reads. Services extend this with their own variables; the environment
+ * variable name is the key, so an error names exactly what to fix.
+ */
+export const baseConfigSchema = z.object({
+  RAMPART_MODE: z.enum(['development', 'production']).default('development'),
+  RAMPART_TENANT: z.string().min(1).max(64).default('default'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535),
+  /** This service's workload private key (JWK, JSON file, mode 0600). */
+  WORKLOAD_KEY_FILE: z.string().min(1),
+  /** Folder of `<service>.pub.jwk` files: the workloads this service trusts. */
+  WORKLOAD_TRUST_DIR: z.string().min(1),
+  /** Development-only escape hatch, refused in production mode. */
+  RAMPART_ALLOW_INSECURE_DEV_DEFAULTS: booleanFlag.default(false),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/** Settings of a service that owns data and exchanges events (all but the gateway). */
+export const dataServiceConfigSchema = baseConfigSchema.extend({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+    .default('public'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** Comma-separated `host:port` list; when set, events travel over Kafka. */
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port...]')
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().optional(),
+});
+
+export type DataServiceConfig = z.infer<typeof dataServiceConfigSchema>;
+
+/**
+ * Validates `env` against `schema` and returns the typed result, or throws a ConfigError naming
+ * every offending variable. Services call this once, before anything else starts.
+ */
+export function loadConfig<S extends z.ZodType<BaseConfig>>(
+  service: string,
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      service,
+      result.error.issues.map((issue) => ({
+        variable: issue.path.map(String).join('.') || '(environment)',
+        message: issue.message,
+      })),
+    );
+  }
+  const config = result.data;
+  if (config.RAMPART_MODE === 'production' && config.RAMPART_ALLOW_INSECURE_DEV_DEFAULTS) {
+    throw new ConfigError(service, [
+      {
+        variable: 'RAMPART_ALLOW_INSECURE_DEV_DEFAULTS',
+        message: 'development defaults are refused when RAMPART_MODE=production',
+      },
+    ]);
+  }
+  return config;
+}
+
+/** Injection token of the validated configuration object. */
+export const SERVICE_CONFIG = Symbol('rampart.service-config');

@@ -1,0 +1,45 @@
+import { DataSource, type MigrationInterface } from 'typeorm';
+
+export type MigrationClass = new () => MigrationInterface;
+
+export interface DataSourceOptions {
+  url: string;
+  /** The service's own schema; its role may not use any other. */
+  schema: string;
+  migrations: MigrationClass[];
+  entities?: Function[];
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/**
+ * A TypeORM data source for one service: its own schema as the search path, migrations only
+ * (`synchronize` is never on), a bounded pool. The role in `url` should own nothing but `schema`.
+ */
+export function createServiceDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    schema: options.schema,
+    entities: options.entities ?? [],
+    migrations: options.migrations,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName: options.applicationName ?? `rampart-${options.schema}`,
+    extra: {
+      max: options.poolSize ?? 10,
+      // Unqualified names resolve to the service's schema only.
+      options: `-c search_path=${options.schema}`,
+      connectionTimeoutMillis: 5_000,
+    },
+  });
+}
+
+/** Opens the data source and applies pending migrations. */
+export async function openAndMigrate(dataSource: DataSource): Promise<void> {
+  if (!dataSource.isInitialized) await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+}

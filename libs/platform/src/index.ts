@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+
+export * from './config/config.js';
+export * from './database/data-source.js';
+export * from './database/provisioning.js';
+export * from './errors/rampart-error.js';
+export * from './errors/problem-details.js';
+export * from './errors/problem-details.filter.js';
+export * from './health/health.js';
+export * from './messaging/transport.js';
+export * from './messaging/event-factory.js';
+export * from './messaging/outbox.js';
+export * from './messaging/outbox-relay.js';
+export * from './messaging/inbox-consumer.js';
+export * from './messaging/messaging.js';
+export * from './messaging/messaging.migration.js';
+export * from './messaging/transports/kafka.transport.js';
+export * from './messaging/transports/in-process.transport.js';
+export * from './openapi/openapi.js';
+export * from './service/service-definition.js';
+export * from './service/platform.module.js';
+export * from './service/start-service.js';
+export * from './telemetry/logger.js';
+export * from './telemetry/trace-context.js';
+export * from './workload/workload-identity.js';
+export * from './workload/access.decorators.js';
+export * from './workload/access.guard.js';

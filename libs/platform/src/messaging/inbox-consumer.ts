@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context } from '@opentelemetry/api';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  deadLetterTopic,
+  validateEvent,
+  type CloudEventEnvelope,
+  type EventDefinition,
+  type EventOf,
+} from '@rampart/contracts';
+import type { Logger } from '../telemetry/logger.js';
+import { contextFromTraceHeaders } from '../telemetry/trace-context.js';
+import { outboxChannel } from './outbox.js';
+import type { IncomingMessage, Subscription } from './transport.js';
+
+/** Handles one event inside the transaction that also records it in the inbox. */
+export type EventHandler<D extends EventDefinition> = (
+  event: EventOf<D>,
+  transaction: EntityManager,
+) => Promise<void>;
+
+/** A typed handler map: one handler per event type the consumer accepts. */
+export type EventHandlers<Events extends readonly EventDefinition[]> = {
+  [D in Events[number] as D['type']]: EventHandler<D>;
+};
+
+export interface ConsumerDefinition<Events extends readonly EventDefinition[]> {
+  /** Consumer group name, unique per service (e.g. "audit.ingest"). */
+  name: string;
+  events: Events;
+  handlers: EventHandlers<Events>;
+  /** Attempts per event before it is dead-lettered (default 3). */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt (default 100 ms). */
+  retryBackoffMs?: number;
+}
+
+export function defineConsumer<const Events extends readonly EventDefinition[]>(
+  definition: ConsumerDefinition<Events>,
+): ConsumerDefinition<Events> {
+  return definition;
+}
+
+interface InboxRow {
+  eventId: string;
+  topic: string;
+  status: 'handled' | 'dead-lettered';
+  error: string | null;
+}
+
+interface DeadLetter {
+  message: IncomingMessage;
+  reason: string;
+  attempts: number;
+}
+
+/**
+ * Runs a consumer with exactly-once effects on the service's own database: for each batch, one
+ * transaction records every settled event id in the inbox together with the handler's writes, so
+ * a redelivered event is recognised and skipped. A handler that keeps failing (bounded retries
+ * with exponential backoff) or a message that is not a valid event is dead-lettered: written to
+ * the service's outbox for `<topic>.dlq` in the same transaction, so it is published by the relay
+ * with the same guarantees as any event and never blocks the messages behind it.
+ */
+export class InboxConsumer implements Subscription {
+  readonly group: string;
+  readonly topics: readonly string[];
+  private readonly byType: ReadonlyMap<string, EventDefinition>;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+
+  constructor(
+    private readonly definition: ConsumerDefinition<readonly EventDefinition[]>,
+    private readonly dataSource: DataSource,
+    private readonly schema: string,
+    private readonly logger: Logger,
+  ) {
+    this.group = definition.name;
+    this.byType = new Map(definition.events.map((event) => [event.type, event]));
+    this.topics = [...new Set(definition.events.map((event) => event.topic.name))];
+    this.maxAttempts = definition.maxAttempts ?? 3;
+    this.backoffMs = definition.retryBackoffMs ?? 100;
+  }
+
+  async handleBatch(messages: IncomingMessage[], heartbeat: () => Promise<void>): Promise<void> {
+    if (messages.length === 0) return;
+    const decoded = messages.map((message) => this.decode(message));
+    await this.dataSource.transaction(async (transaction) => {
+      const seen = await this.alreadySettled(
+        transaction,
+        decoded.map((item) => item.eventId),
+      );
+      const settled: InboxRow[] = [];
+      const deadLetters: DeadLetter[] = [];
+      for (const item of decoded) {
+        if (seen.has(item.eventId)) continue;
+        seen.add(item.eventId);
+        if (!item.ok) {
+          deadLetters.push({ message: item.message, reason: item.reason, attempts: 0 });
+          settled.push(this.row(item, 'dead-lettered', item.reason));
+          continue;
+        }
+        const outcome = await this.handleWithRetries(item.event, item.definition, transaction);
+        if (outcome.ok) {
+          settled.push(this.row(item, 'handled', null));
+        } else {
+          deadLetters.push({ message: item.message, reason: outcome.reason, attempts: this.maxAttempts });
+          settled.push(this.row(item, 'dead-lettered', outcome.reason));
+        }
+        await heartbeat();
+      }
+      await this.recordSettled(transaction, settled);
+      await this.writeDeadLetters(transaction, deadLetters);
+    });
+  }
+
+  private decode(message: IncomingMessage):
+    | { ok: true; message: IncomingMessage; eventId: string; event: CloudEventEnvelope; definition: EventDefinition }
+    | { ok: false; message: IncomingMessage; eventId: string; reason: string } {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message.value ?? '');
+    } catch {
+      return { ok: false, message, eventId: rawId(message), reason: 'not JSON' };
+    }
+    const validation = validateEvent(parsed, this.byType);
+    if (!validation.ok) {
+      // A readable id of a valid-looking envelope keeps one poison event from being dead-lettered twice.
+      const id = (parsed as { id?: unknown } | null)?.id;
+      const eventId = typeof id === 'string' && id.length <= 64 ? id : rawId(message);
+      return { ok: false, message, eventId, reason: validation.reason };
+    }
+    return {
+      ok: true,
+      message,
+      eventId: validation.event.id,
+      event: validation.event,
+      definition: validation.definition,
+    };
+  }
+
+  private async handleWithRetries(
+    event: CloudEventEnvelope,
+    definition: EventDefinition,
+    transaction: EntityManager,
+  ): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const handler = (this.definition.handlers as Record<string, EventHandler<EventDefinition>>)[
+      definition.type
+    ];
+    if (!handler) return { ok: false, reason: `no handler for ${definition.type}` };
+    const traceContext = contextFromTraceHeaders(event);
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      await transaction.query('SAVEPOINT inbox_event');
+      try {
+        await context.with(traceContext, () =>
+          handler(event as EventOf<EventDefinition>, transaction),
+        );
+        await transaction.query('RELEASE SAVEPOINT inbox_event');
+        return { ok: true };
+      } catch (error) {
+        lastError = error;
+        await transaction.query('ROLLBACK TO SAVEPOINT inbox_event');
+        this.logger.warn(
+          { err: error, eventId: event.id, type: event.type, attempt, consumer: this.group },
+          'event handler failed',
+        );
+        if (attempt < this.maxAttempts) await sleep(this.backoffMs * 2 ** (attempt - 1));
+      }
+    }
+    const reason = lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : 'handler failed';
+    return { ok: false, reason: reason.slice(0, 1_000) };
+  }
+
+  private row(
+    item: { eventId: string; message: IncomingMessage },
+    status: InboxRow['status'],
+    error: string | null,
+  ): InboxRow {
+    return { eventId: item.eventId, topic: item.message.topic, status, error };
+  }
+
+  private async alreadySettled(transaction: EntityManager, ids: string[]): Promise<Set<string>> {
+    const rows = await transaction.query<{ event_id: string }[]>(
+      `SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::text[])`,
+      [this.group, ids],
+    );
+    return new Set(rows.map((row) => row.event_id));
+  }
+
+  private async recordSettled(transaction: EntityManager, rows: InboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await transaction.query(
+      `INSERT INTO inbox (consumer, event_id, status, topic, error)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])`,
+      [
+        this.group,
+        rows.map((row) => row.eventId),
+        rows.map((row) => row.status),
+        rows.map((row) => row.topic),
+        rows.map((row) => row.error),
+      ],
+    );
+  }
+
+  private async writeDeadLetters(transaction: EntityManager, letters: DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    for (const letter of letters) {
+      this.logger.error(
+        { consumer: this.group, topic: letter.message.topic, position: letter.message.position, reason: letter.reason },
+        'event dead-lettered',
+      );
+    }
+    await transaction.query(
+      `INSERT INTO outbox (topic, message_key, payload, headers)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])`,
+      [
+        letters.map((letter) => deadLetterTopic(letter.message.topic)),
+        letters.map((letter) => letter.message.key ?? ''),
+        letters.map((letter) => letter.message.value ?? ''),
+        letters.map((letter) =>
+          JSON.stringify({
+            ...letter.message.headers,
+            'rampart-dlq-reason': letter.reason,
+            'rampart-dlq-consumer': this.group,
+            'rampart-dlq-source-position': letter.message.position,
+            'rampart-dlq-attempts': String(letter.attempts),
+          }),
+        ),
+      ],
+    );
+    await transaction.query(`SELECT pg_notify($1, '')`, [outboxChannel(this.schema)]);
+  }
+}
+
+function rawId(message: IncomingMessage): string {
+  const digest = createHash('sha256')
+    .update(message.topic)
+    .update('\0')
+    .update(message.value ?? '')
+    .digest('hex');
+  return `raw:${digest}`;
+}

@@ -1,0 +1,363 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { deadLetterTopic } from '@rampart/contracts';
+import {
+  createTestDatabase,
+  describeWithKafka,
+  probeEvents,
+  type TestDatabase,
+} from '@rampart/testing';
+import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
+import { createLogger } from '../telemetry/logger.js';
+import { InvalidEventError } from './event-factory.js';
+import { defineConsumer } from './inbox-consumer.js';
+import { Messaging } from './messaging.js';
+import { CreateMessagingTables1764000000000 } from './messaging.migration.js';
+import type { EventTransport, OutgoingMessage } from './transport.js';
+import { InProcessTransport } from './transports/in-process.transport.js';
+import { KafkaTransport } from './transports/kafka.transport.js';
+
+const logger = createLogger('messaging-test', 'silent');
+
+interface Harness {
+  database: TestDatabase;
+  dataSource: DataSource;
+  messaging: Messaging;
+  probe: ReturnType<typeof probeEvents>;
+  attempts: Map<string, number>;
+}
+
+/** Producer and consumer share one service database here; the consumer writes `applied` rows. */
+async function harness(transport: EventTransport, options: { maxAttempts?: number } = {}): Promise<Harness> {
+  const database = await createTestDatabase('svc');
+  const dataSource = createServiceDataSource({
+    url: database.url,
+    schema: database.schema,
+    migrations: [CreateMessagingTables1764000000000],
+    poolSize: 4,
+  });
+  await openAndMigrate(dataSource);
+  await dataSource.query(
+    `CREATE TABLE applied (event_id uuid PRIMARY KEY, subject text NOT NULL, sequence int NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+  );
+  const probe = probeEvents(randomBytes(4).toString('hex'));
+  const attempts = new Map<string, number>();
+  const consumer = defineConsumer({
+    name: `test-consumer-${randomBytes(3).toString('hex')}`,
+    events: [probe.recorded],
+    maxAttempts: options.maxAttempts ?? 3,
+    retryBackoffMs: 10,
+    handlers: {
+      'rampart.test.probe.recorded': async (event, transaction) => {
+        const attempt = (attempts.get(event.id) ?? 0) + 1;
+        attempts.set(event.id, attempt);
+        if (event.data.failUntilAttempt !== undefined && attempt <= event.data.failUntilAttempt) {
+          throw new Error(`planned failure ${attempt}`);
+        }
+        await transaction.query(`INSERT INTO applied (event_id, subject, sequence) VALUES ($1, $2, $3)`, [
+          event.id,
+          event.subject,
+          event.data.sequence,
+        ]);
+      },
+    },
+  });
+  const messaging = new Messaging({
+    service: 'test',
+    schema: database.schema,
+    tenant: 'default',
+    databaseUrl: database.url,
+    dataSource,
+    transport,
+    logger,
+    produces: [probe.recorded],
+    consumers: [consumer],
+    relay: { pollIntervalMs: 50 },
+  });
+  await messaging.start();
+  return { database, dataSource, messaging, probe, attempts };
+}
+
+async function produce(
+  h: Harness,
+  events: { subject: string; sequence: number; failUntilAttempt?: number }[],
+): Promise<void> {
+  await h.dataSource.transaction(async (transaction) => {
+    for (const { subject, ...data } of events) {
+      await h.messaging.outbox.write(transaction, h.probe.recorded, { subject, data });
+    }
+  });
+}
+
+async function appliedRows(h: Harness): Promise<{ subject: string; sequence: number }[]> {
+  return h.dataSource.query(`SELECT subject, sequence FROM applied ORDER BY applied_at, sequence`);
+}
+
+async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) return value;
+    await sleep(50);
+  }
+}
+
+async function teardown(h: Harness | undefined, transport: EventTransport): Promise<void> {
+  if (!h) return;
+  await h.messaging.stop();
+  await transport.stop();
+  await h.dataSource.destroy();
+  await h.database.drop();
+}
+
+describe('outbox', () => {
+  let h: Harness;
+  const transport = new InProcessTransport();
+  beforeAll(async () => {
+    h = await harness(transport);
+  });
+  afterAll(() => teardown(h, transport));
+
+  it('writes an event only when the state change commits', async () => {
+    await expect(
+      h.dataSource.transaction(async (transaction) => {
+        await h.messaging.outbox.write(transaction, h.probe.recorded, { subject: 'a', data: { sequence: 1 } });
+        throw new Error('state change failed');
+      }),
+    ).rejects.toThrow('state change failed');
+    expect(await h.dataSource.query(`SELECT * FROM outbox`)).toHaveLength(0);
+    await produce(h, [{ subject: 'a', sequence: 2 }]);
+    const rows = await h.dataSource.query<{ payload: string }[]>(`SELECT payload FROM outbox`);
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0]!.payload)).toMatchObject({
+      specversion: '1.0',
+      source: '/rampart/test',
+      type: 'rampart.test.probe.recorded',
+      subject: 'a',
+      tenant: 'default',
+      data: { sequence: 2 },
+    });
+  });
+
+  it('refuses a malformed event at produce and writes nothing', async () => {
+    const before = await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox`);
+    await expect(
+      h.dataSource.transaction((transaction) =>
+        h.messaging.outbox.write(transaction, h.probe.recorded, {
+          subject: 'a',
+          data: { sequence: -1 } as never,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidEventError);
+    expect(await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox`)).toEqual(before);
+  });
+
+  it('refuses to write outside a transaction', async () => {
+    await expect(
+      h.messaging.outbox.write(h.dataSource.manager, h.probe.recorded, { subject: 'a', data: { sequence: 1 } }),
+    ).rejects.toThrow(/transaction/);
+  });
+});
+
+describe('in-process transport', () => {
+  let h: Harness;
+  const transport = new InProcessTransport();
+  beforeAll(async () => {
+    h = await harness(transport);
+    await transport.start();
+    h.messaging.startRelay();
+  });
+  afterAll(() => teardown(h, transport));
+
+  it('delivers every event once, in order per subject', async () => {
+    await produce(
+      h,
+      Array.from({ length: 50 }, (_, i) => ({ subject: `s${i % 3}`, sequence: i })),
+    );
+    const rows = await waitFor(() => appliedRows(h), (r) => r.length >= 50);
+    expect(rows).toHaveLength(50);
+    for (const subject of ['s0', 's1', 's2']) {
+      const sequences = rows.filter((row) => row.subject === subject).map((row) => row.sequence);
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    }
+    const pending = await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND topic NOT LIKE '%.dlq'`);
+    expect(pending[0].n).toBe(0);
+  });
+
+  it('applies a redelivered event once', async () => {
+    await produce(h, [{ subject: 'dup', sequence: 1 }]);
+    await waitFor(() => appliedRows(h), (r) => r.some((row) => row.subject === 'dup'));
+    // Simulate a relay that died after publishing but before marking: the row goes out again.
+    await h.dataSource.query(`UPDATE outbox SET published_at = NULL WHERE message_key = 'dup'`);
+    await waitFor(
+      () => h.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE message_key = 'dup' AND published_at IS NULL`),
+      (r: { n: number }[]) => r[0]!.n === 0,
+    );
+    const rows = (await appliedRows(h)).filter((row) => row.subject === 'dup');
+    expect(rows).toHaveLength(1);
+  });
+
+  it('retries a failing handler and dead-letters it after the last attempt', async () => {
+    await produce(h, [
+      { subject: 'flaky', sequence: 1, failUntilAttempt: 2 },
+      { subject: 'poison', sequence: 1, failUntilAttempt: 99 },
+      { subject: 'after', sequence: 1 },
+    ]);
+    const rows = await waitFor(() => appliedRows(h), (r) => r.some((row) => row.subject === 'after'));
+    expect(rows.map((row) => row.subject)).toEqual(expect.arrayContaining(['flaky', 'after']));
+    expect(rows.map((row) => row.subject)).not.toContain('poison');
+    const dead = await h.dataSource.query<{ topic: string; headers: Record<string, string> }[]>(
+      `SELECT topic, headers FROM outbox WHERE topic = $1`,
+      [deadLetterTopic(h.probe.topic.name)],
+    );
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.headers['rampart-dlq-reason']).toContain('planned failure 3');
+    expect(dead[0]!.headers['rampart-dlq-attempts']).toBe('3');
+    const inbox = await h.dataSource.query(`SELECT status FROM inbox WHERE error LIKE '%planned failure 3%'`);
+    expect(inbox).toEqual([{ status: 'dead-lettered' }]);
+  });
+});
+
+describeWithKafka('kafka transport (real broker)', (brokers) => {
+  const transports: EventTransport[] = [];
+  const harnesses: Harness[] = [];
+  const kafka = new Kafka({ clientId: 'rampart-test-inspector', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+
+  function kafkaTransport(): KafkaTransport {
+    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'rampart-test' }, logger);
+    transports.push(transport);
+    return transport;
+  }
+
+  async function messagesOn(topic: string): Promise<number> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async function readAll(topic: string, expected: number): Promise<{ value: string; headers: Record<string, string> }[]> {
+    const consumer = kafka.consumer({ groupId: `inspector-${randomBytes(4).toString('hex')}` });
+    const seen: { value: string; headers: Record<string, string> }[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+        seen.push({ value: message.value?.toString() ?? '', headers });
+      },
+    });
+    await waitFor(async () => seen.length, (n) => n >= expected);
+    await consumer.disconnect();
+    return seen;
+  }
+
+  afterEach(async () => {
+    const finished = harnesses.splice(0);
+    for (const h of finished) await h.messaging.stop();
+    for (const transport of transports.splice(0)) await transport.stop();
+    for (const h of finished) {
+      await h.dataSource.destroy();
+      await h.database.drop();
+    }
+  });
+
+  it('delivers every event once and keeps order per subject key', async () => {
+    const transport = kafkaTransport();
+    await transport.start();
+    const h = await harness(transport);
+    harnesses.push(h);
+    h.messaging.startRelay();
+    const events = Array.from({ length: 600 }, (_, i) => ({ subject: `user-${i % 7}`, sequence: i }));
+    for (let i = 0; i < events.length; i += 100) await produce(h, events.slice(i, i + 100));
+    const rows = await waitFor(() => appliedRows(h), (r) => r.length >= events.length, 60_000);
+    expect(rows).toHaveLength(events.length);
+    for (let s = 0; s < 7; s++) {
+      const sequences = rows.filter((row) => row.subject === `user-${s}`).map((row) => row.sequence);
+      expect(sequences).toEqual(events.filter((e) => e.subject === `user-${s}`).map((e) => e.sequence));
+    }
+  });
+
+  it('loses nothing and applies nothing twice when the relay dies between publish and mark', async () => {
+    const real = kafkaTransport();
+    await real.start();
+    // The first publish reaches Kafka, then the "process" dies before the outbox rows are marked.
+    let crashes = 1;
+    const crashing: EventTransport = Object.assign(Object.create(real) as EventTransport, {
+      publish: async (messages: OutgoingMessage[]) => {
+        await real.publish(messages);
+        if (crashes-- > 0) throw new Error('relay killed after publish');
+      },
+    });
+    const h = await harness(crashing);
+    harnesses.push(h);
+    await produce(h, Array.from({ length: 40 }, (_, i) => ({ subject: `k${i % 4}`, sequence: i })));
+    await expect(h.messaging.relay.drainOnce()).rejects.toThrow('relay killed after publish');
+    const unmarked = await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`);
+    expect(unmarked[0].n).toBe(40);
+    // A new relay (the restarted process) publishes the same rows again.
+    h.messaging.startRelay();
+    const rows = await waitFor(() => appliedRows(h), (r) => r.length >= 40, 60_000);
+    await sleep(1_000);
+    expect(await appliedRows(h)).toHaveLength(40);
+    expect(rows).toHaveLength(40);
+    expect(await messagesOn(h.probe.topic.name)).toBe(80);
+  });
+
+  it('dead-letters a failing event and a malformed message without stopping the consumer', async () => {
+    const transport = kafkaTransport();
+    await transport.start();
+    const h = await harness(transport, { maxAttempts: 3 });
+    harnesses.push(h);
+    h.messaging.startRelay();
+    await produce(h, [
+      { subject: 'p', sequence: 1, failUntilAttempt: 99 },
+      { subject: 'p', sequence: 2 },
+    ]);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: h.probe.topic.name, messages: [{ key: 'p', value: '{"not":"an event"' }] });
+    await producer.disconnect();
+    await produce(h, [{ subject: 'p', sequence: 3 }]);
+
+    const rows = await waitFor(() => appliedRows(h), (r) => r.length >= 2, 60_000);
+    expect(rows.map((row) => row.sequence)).toEqual([2, 3]);
+    const dead = await readAll(deadLetterTopic(h.probe.topic.name), 2);
+    expect(dead).toHaveLength(2);
+    const reasons = dead.map((letter) => letter.headers['rampart-dlq-reason'] ?? '');
+    expect(reasons).toContain('not JSON');
+    expect(reasons.find((reason) => reason !== 'not JSON')).toContain('planned failure 3');
+    expect(h.attempts.size).toBe(3);
+  });
+
+  it('applies an event redelivered by Kafka once', async () => {
+    const transport = kafkaTransport();
+    await transport.start();
+    const h = await harness(transport);
+    harnesses.push(h);
+    await produce(h, [{ subject: 'r', sequence: 1 }]);
+    const [row] = await h.dataSource.query<{ payload: string }[]>(`SELECT payload FROM outbox`);
+    // The same event arrives three times (producer retries, replays, a reset consumer group).
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: h.probe.topic.name,
+      messages: [1, 2, 3].map(() => ({ key: 'r', value: row!.payload })),
+    });
+    await producer.disconnect();
+    await waitFor(() => appliedRows(h), (r) => r.length >= 1);
+    await sleep(1_500);
+    expect(await appliedRows(h)).toHaveLength(1);
+    const inbox = await h.dataSource.query(`SELECT status FROM inbox`);
+    expect(inbox).toEqual([{ status: 'handled' }]);
+  });
+});

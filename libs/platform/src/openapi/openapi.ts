@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+export interface OpenApiRoute {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  operationId: string;
+  security?: 'public' | 'workload';
+  request?: z.ZodType;
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+}
+
+export interface OpenApiSpec {
+  title: string;
+  version: string;
+  description: string;
+  routes: OpenApiRoute[];
+}
+
+const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errorId: z.string().optional(),
+});
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+}
+
+/**
+ * An OpenAPI 3.1 document built from the same zod schemas the routes validate with, so the
+ * reference cannot drift from the code. Every route also documents its problem+json errors.
+ */
+export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of spec.routes) {
+    const responses: Record<string, unknown> = {};
+    for (const [status, response] of Object.entries(route.responses)) {
+      responses[status] = {
+        description: response.description,
+        ...(response.schema ? { content: { 'application/json': { schema: jsonSchema(response.schema) } } } : {}),
+      };
+    }
+    responses['default'] = {
+      description: 'An error, as RFC 9457 problem details.',
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    };
+    (paths[route.path] ??= {})[route.method] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.security === 'workload' ? { security: [{ workload: [] }] } : { security: [] }),
+      ...(route.request
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.request) } } } }
+        : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: spec.title, version: spec.version, description: spec.description },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths,
+    components: {
+      schemas: { Problem: jsonSchema(problemSchema) },
+      securitySchemes: {
+        workload: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Rampart-Workload-Assertion',
+          description: 'A short-lived EdDSA-signed JWT naming the calling service, audience-bound to this one.',
+        },
+      },
+    },
+  };
+}

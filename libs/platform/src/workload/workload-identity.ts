@@ -1,0 +1,152 @@
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  decodeProtectedHeader,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
+
+/**
+ * Workload identity between services, JWT-SVID style: each service holds its own Ed25519 key and
+ * sends a short-lived assertion whose audience is the service it calls. The receiver trusts only
+ * the public keys in its allowlist; nothing is trusted for being local.
+ */
+export const WORKLOAD_ASSERTION_HEADER = 'rampart-workload-assertion';
+const ALGORITHM = 'EdDSA';
+const ASSERTION_TTL_SECONDS = 60;
+const MAX_CLOCK_SKEW_SECONDS = 5;
+
+export function workloadId(service: string): string {
+  return `spiffe://rampart/service/${service}`;
+}
+
+export class WorkloadSigner {
+  private cached: { token: string; audience: string; expires: number }[] = [];
+
+  constructor(
+    readonly service: string,
+    private readonly privateKey: CryptoKey,
+  ) {}
+
+  /** An assertion for calling `audience`; reused while it has more than half its life left. */
+  async assertionFor(audience: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const hit = this.cached.find((entry) => entry.audience === audience && entry.expires - now > ASSERTION_TTL_SECONDS / 2);
+    if (hit) return hit.token;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'rampart-workload+jwt', kid: this.service })
+      .setIssuer(workloadId(this.service))
+      .setSubject(workloadId(this.service))
+      .setAudience(workloadId(audience))
+      .setIssuedAt(now)
+      .setExpirationTime(now + ASSERTION_TTL_SECONDS)
+      .setJti(crypto.randomUUID())
+      .sign(this.privateKey);
+    this.cached = [
+      ...this.cached.filter((entry) => entry.audience !== audience),
+      { token, audience, expires: now + ASSERTION_TTL_SECONDS },
+    ];
+    return token;
+  }
+}
+
+export type WorkloadVerification =
+  | { ok: true; caller: string }
+  | { ok: false; reason: 'missing' | 'malformed' | 'untrusted' | 'invalid' };
+
+export class WorkloadVerifier {
+  constructor(
+    readonly service: string,
+    /** Caller service name -> its public key. */
+    private readonly trusted: ReadonlyMap<string, CryptoKey>,
+  ) {}
+
+  async verify(assertion: string | undefined): Promise<WorkloadVerification> {
+    if (!assertion) return { ok: false, reason: 'missing' };
+    let caller: string;
+    try {
+      const header = decodeProtectedHeader(assertion);
+      if (header.alg !== ALGORITHM || typeof header.kid !== 'string') return { ok: false, reason: 'malformed' };
+      caller = header.kid;
+    } catch {
+      return { ok: false, reason: 'malformed' };
+    }
+    const key = this.trusted.get(caller);
+    if (!key) return { ok: false, reason: 'untrusted' };
+    try {
+      const { payload } = await jwtVerify(assertion, key, {
+        algorithms: [ALGORITHM],
+        issuer: workloadId(caller),
+        subject: workloadId(caller),
+        audience: workloadId(this.service),
+        maxTokenAge: ASSERTION_TTL_SECONDS + MAX_CLOCK_SKEW_SECONDS,
+        clockTolerance: MAX_CLOCK_SKEW_SECONDS,
+        requiredClaims: ['exp', 'iat', 'jti'],
+      });
+      if ((payload.exp ?? 0) - (payload.iat ?? 0) > ASSERTION_TTL_SECONDS) return { ok: false, reason: 'invalid' };
+      return { ok: true, caller };
+    } catch {
+      return { ok: false, reason: 'invalid' };
+    }
+  }
+}
+
+async function assertPrivate(path: string): Promise<void> {
+  const { mode } = await stat(path);
+  if ((mode & 0o077) !== 0) {
+    throw new Error(`${path} is readable by others (mode ${(mode & 0o777).toString(8)}); it must be 0600`);
+  }
+}
+
+/** Loads the service's private key (a JWK file that only its owner may read). */
+export async function loadWorkloadSigner(service: string, keyFile: string): Promise<WorkloadSigner> {
+  await assertPrivate(keyFile);
+  const jwk = JSON.parse(await readFile(keyFile, 'utf8')) as JWK;
+  const key = await importJWK(jwk, ALGORITHM);
+  if (!('type' in key) || key.type !== 'private') throw new Error(`${keyFile} does not hold a private key`);
+  return new WorkloadSigner(service, key);
+}
+
+/** Loads the allowlist: every `<service>.pub.jwk` in `trustDir`. */
+export async function loadWorkloadVerifier(service: string, trustDir: string): Promise<WorkloadVerifier> {
+  const trusted = new Map<string, CryptoKey>();
+  for (const file of await readdir(trustDir)) {
+    const match = /^([a-z][a-z-]*)\.pub\.jwk$/.exec(file);
+    if (!match?.[1]) continue;
+    const jwk = JSON.parse(await readFile(join(trustDir, file), 'utf8')) as JWK;
+    if (jwk.d) throw new Error(`${file} in the workload trust folder holds a private key`);
+    trusted.set(match[1], (await importJWK(jwk, ALGORITHM)) as CryptoKey);
+  }
+  return new WorkloadVerifier(service, trusted);
+}
+
+/**
+ * All-in-one and development: creates a key pair per service on first start (private key 0600,
+ * public key in the shared trust folder). Existing keys are kept.
+ */
+export async function ensureWorkloadKeys(
+  directory: string,
+  services: readonly string[],
+): Promise<{ keyFile: (service: string) => string; trustDir: string }> {
+  const privateDir = join(directory, 'private');
+  const trustDir = join(directory, 'trust');
+  await mkdir(privateDir, { recursive: true, mode: 0o700 });
+  await mkdir(trustDir, { recursive: true, mode: 0o755 });
+  await chmod(privateDir, 0o700);
+  const keyFile = (service: string) => join(privateDir, `${service}.jwk`);
+  for (const service of services) {
+    const exists = await stat(keyFile(service)).then(() => true, () => false);
+    if (exists) continue;
+    const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
+    await writeFile(keyFile(service), JSON.stringify(await exportJWK(privateKey)), { mode: 0o600 });
+    await writeFile(join(trustDir, `${service}.pub.jwk`), JSON.stringify(await exportJWK(publicKey)), {
+      mode: 0o644,
+    });
+  }
+  return { keyFile, trustDir };
+}

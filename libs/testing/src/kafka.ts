@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dockerEngineAvailable } from './docker.js';
+import { freePort } from './postgres.js';
+
+export interface TestKafka {
+  brokers: string;
+  source: 'KAFKA_BROKERS' | 'testcontainers' | 'local-jars';
+  stop(): Promise<void>;
+}
+
+const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const kafkaScript = join(repositoryRoot, 'deploy/kafka/kafka.sh');
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(command, args, { env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+      else resolvePromise(stdout);
+    });
+  });
+}
+
+/**
+ * A real Kafka broker for a test run: KAFKA_BROKERS if given, else a Testcontainers container
+ * where a Docker engine answers, else a single-node KRaft broker run from Apache Kafka's jars
+ * (fetched from Maven Central by deploy/kafka/kafka.sh) on the machine's Java.
+ * Throws with the reason when none can be had.
+ */
+export async function startTestKafka(): Promise<TestKafka> {
+  const given = process.env['KAFKA_BROKERS'];
+  if (given) return { brokers: given, source: 'KAFKA_BROKERS', stop: async () => undefined };
+
+  if (await dockerEngineAvailable()) {
+    const { KafkaContainer } = await import('@testcontainers/kafka');
+    const container = await new KafkaContainer('confluentinc/cp-kafka:7.9.0').withKraft().start();
+    return {
+      brokers: `${container.getHost()}:${container.getMappedPort(9093)}`,
+      source: 'testcontainers',
+      stop: async () => {
+        await container.stop();
+      },
+    };
+  }
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'rampart-kafka-'));
+  const port = await freePort();
+  const controllerPort = await freePort();
+  const env = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_DATA_DIR: dataDir,
+  };
+  await run('bash', [kafkaScript, 'start'], env);
+  return {
+    brokers: `127.0.0.1:${port}`,
+    source: 'local-jars',
+    stop: async () => {
+      await run('bash', [kafkaScript, 'stop'], env);
+    },
+  };
+}
