@@ -54,6 +54,7 @@ export async function startTestKafka(): Promise<TestKafka> {
     KAFKA_PORT: String(port),
     KAFKA_CONTROLLER_PORT: String(controllerPort),
     KAFKA_DATA_DIR: dataDir,
+    KAFKA_REMOVE_DATA_ON_STOP: '1',
   };
   await run('bash', [kafkaScript, 'start'], env);
   return {

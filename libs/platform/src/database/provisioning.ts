@@ -27,6 +27,7 @@ export async function provisionServiceDatabase(
 ): Promise<ServiceDatabase> {
   const password = service.password ?? randomBytes(24).toString('base64url');
   const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined); // a dropped connection surfaces as a failed query
   await client.connect();
   try {
     const role = identifier(service.role);
@@ -56,6 +57,7 @@ export async function provisionServiceDatabase(
 /** Creates a database if it does not exist (CREATE DATABASE cannot run in a transaction). */
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined); // a dropped connection surfaces as a failed query
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -20,25 +20,32 @@ export type EventHandler<D extends EventDefinition> = (
   transaction: EntityManager,
 ) => Promise<void>;
 
-/** A typed handler map: one handler per event type the consumer accepts. */
-export type EventHandlers<Events extends readonly EventDefinition[]> = {
-  [D in Events[number] as D['type']]: EventHandler<D>;
-};
+/** One event type a consumer accepts, with its handler: `on(UserCreated, async (event, tx) => ...)`. */
+export interface EventSubscription {
+  readonly definition: EventDefinition;
+  readonly handler: EventHandler<EventDefinition>;
+}
 
-export interface ConsumerDefinition<Events extends readonly EventDefinition[]> {
+export function on<D extends EventDefinition>(definition: D, handler: EventHandler<D>): EventSubscription {
+  return { definition, handler: handler as unknown as EventHandler<EventDefinition> };
+}
+
+export interface ConsumerDefinition {
   /** Consumer group name, unique per service (e.g. "audit.ingest"). */
   name: string;
-  events: Events;
-  handlers: EventHandlers<Events>;
+  /** The accepted event types, each with its handler; anything else is dead-lettered. */
+  handlers: readonly EventSubscription[];
   /** Attempts per event before it is dead-lettered (default 3). */
   maxAttempts?: number;
   /** First retry delay; doubles per attempt (default 100 ms). */
   retryBackoffMs?: number;
 }
 
-export function defineConsumer<const Events extends readonly EventDefinition[]>(
-  definition: ConsumerDefinition<Events>,
-): ConsumerDefinition<Events> {
+export function defineConsumer(definition: ConsumerDefinition): ConsumerDefinition {
+  const types = definition.handlers.map((subscription) => subscription.definition.type);
+  if (new Set(types).size !== types.length) {
+    throw new Error(`consumer ${definition.name} has two handlers for one event type`);
+  }
   return definition;
 }
 
@@ -67,18 +74,20 @@ export class InboxConsumer implements Subscription {
   readonly group: string;
   readonly topics: readonly string[];
   private readonly byType: ReadonlyMap<string, EventDefinition>;
+  private readonly handlers: ReadonlyMap<string, EventHandler<EventDefinition>>;
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
 
   constructor(
-    private readonly definition: ConsumerDefinition<readonly EventDefinition[]>,
+    private readonly definition: ConsumerDefinition,
     private readonly dataSource: DataSource,
     private readonly schema: string,
     private readonly logger: Logger,
   ) {
     this.group = definition.name;
-    this.byType = new Map(definition.events.map((event) => [event.type, event]));
-    this.topics = [...new Set(definition.events.map((event) => event.topic.name))];
+    this.byType = new Map(definition.handlers.map(({ definition: event }) => [event.type, event]));
+    this.handlers = new Map(definition.handlers.map(({ definition: event, handler }) => [event.type, handler]));
+    this.topics = [...new Set(definition.handlers.map(({ definition: event }) => event.topic.name))];
     this.maxAttempts = definition.maxAttempts ?? 3;
     this.backoffMs = definition.retryBackoffMs ?? 100;
   }
@@ -145,9 +154,7 @@ export class InboxConsumer implements Subscription {
     definition: EventDefinition,
     transaction: EntityManager,
   ): Promise<{ ok: true } | { ok: false; reason: string }> {
-    const handler = (this.definition.handlers as Record<string, EventHandler<EventDefinition>>)[
-      definition.type
-    ];
+    const handler = this.handlers.get(definition.type);
     if (!handler) return { ok: false, reason: `no handler for ${definition.type}` };
     const traceContext = contextFromTraceHeaders(event);
     let lastError: unknown;

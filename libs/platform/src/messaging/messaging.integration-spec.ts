@@ -13,7 +13,7 @@ import {
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
 import { createLogger } from '../telemetry/logger.js';
 import { InvalidEventError } from './event-factory.js';
-import { defineConsumer } from './inbox-consumer.js';
+import { defineConsumer, on } from './inbox-consumer.js';
 import { Messaging } from './messaging.js';
 import { CreateMessagingTables1764000000000 } from './messaging.migration.js';
 import type { EventTransport, OutgoingMessage } from './transport.js';
@@ -47,11 +47,10 @@ async function harness(transport: EventTransport, options: { maxAttempts?: numbe
   const attempts = new Map<string, number>();
   const consumer = defineConsumer({
     name: `test-consumer-${randomBytes(3).toString('hex')}`,
-    events: [probe.recorded],
     maxAttempts: options.maxAttempts ?? 3,
     retryBackoffMs: 10,
-    handlers: {
-      'rampart.test.probe.recorded': async (event, transaction) => {
+    handlers: [
+      on(probe.recorded, async (event, transaction) => {
         const attempt = (attempts.get(event.id) ?? 0) + 1;
         attempts.set(event.id, attempt);
         if (event.data.failUntilAttempt !== undefined && attempt <= event.data.failUntilAttempt) {
@@ -62,8 +61,8 @@ async function harness(transport: EventTransport, options: { maxAttempts?: numbe
           event.subject,
           event.data.sequence,
         ]);
-      },
-    },
+      }),
+    ],
   });
   const messaging = new Messaging({
     service: 'test',

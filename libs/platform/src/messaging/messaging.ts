@@ -33,7 +33,7 @@ export interface MessagingOptions {
   logger: Logger;
   /** Topics this service produces to (created with their dead-letter topics where needed). */
   produces: readonly EventDefinition[];
-  consumers: readonly ConsumerDefinition<readonly EventDefinition[]>[];
+  consumers: readonly ConsumerDefinition[];
   relay?: Partial<Pick<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'retentionMs'>>;
 }
 
@@ -59,7 +59,7 @@ export class Messaging {
   async start(): Promise<void> {
     const topics = [
       ...this.options.produces.map((event) => event.topic.name),
-      ...this.options.consumers.flatMap((consumer) => consumer.events.map((event) => event.topic.name)),
+      ...this.options.consumers.flatMap((consumer) => consumer.handlers.map(({ definition }) => definition.topic.name)),
     ];
     await this.options.transport.ensureTopics([...new Set(topics)]);
     for (const definition of this.options.consumers) {

@@ -9,6 +9,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { Public } from '../workload/access.decorators.js';
 import { AccessGuard } from '../workload/access.guard.js';
 import { WorkloadSigner, WorkloadVerifier } from '../workload/workload-identity.js';
+import { serviceInfoController } from './service-info.controller.js';
 
 export const LOGGER = Symbol('rampart.logger');
 
@@ -20,6 +21,8 @@ export interface PlatformModuleOptions {
   readiness: ReadinessCheck[];
   openApiPath: string;
   openApi: OpenApiSpec;
+  /** Where workload callers read this service's identity (absent for the gateway). */
+  serviceInfoPath?: string;
   dataSource?: DataSource;
   outbox?: Outbox;
 }
@@ -59,7 +62,13 @@ export class PlatformModule {
     if (options.outbox) providers.push({ provide: Outbox, useValue: options.outbox });
     return {
       module: PlatformModule,
-      controllers: [HealthController, openApiController(options.openApiPath, buildOpenApiDocument(options.openApi))],
+      controllers: [
+        HealthController,
+        openApiController(options.openApiPath, buildOpenApiDocument(options.openApi)),
+        ...(options.serviceInfoPath
+          ? [serviceInfoController(options.serviceInfoPath, { service: options.signer.service, version: options.openApi.version })]
+          : []),
+      ],
       providers,
       exports: [
         SERVICE_CONFIG,

@@ -76,6 +76,7 @@ export async function startService(
           verifier,
           readiness,
           openApiPath: definition.openApiPath,
+          ...(definition.serviceInfoPath ? { serviceInfoPath: definition.serviceInfoPath } : {}),
           openApi: { title: `Rampart ${definition.name}`, version: definition.version, description: definition.description, routes: definition.routes },
           ...(data ? { dataSource: data.dataSource, outbox: data.messaging.outbox } : {}),
         }),
@@ -100,6 +101,9 @@ export async function startService(
     app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
       void reply.header('x-request-id', request.id);
     });
+    if (definition.kind === 'edge' && definition.configureHttp) {
+      await definition.configureHttp(app, config, logger);
+    }
     await app.listen(config.PORT, config.HOST);
     cleanups.push(() => app.close());
     const address = app.getHttpServer().address();

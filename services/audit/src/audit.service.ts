@@ -1,0 +1,15 @@
+import { AuditLifecycle } from '@rampart/contracts';
+import { defineDataService } from '@rampart/platform';
+import { AuditModule } from './app.module.js';
+import { auditConfigSchema } from './config/audit.config.js';
+import { auditMigrations } from './database/migrations/index.js';
+
+export const auditService = defineDataService({
+  name: 'audit',
+  version: '0.1.0',
+  description: 'Tamper-evident audit log of every security event.',
+  module: AuditModule,
+  configSchema: auditConfigSchema,
+  migrations: auditMigrations,
+  startedEvent: AuditLifecycle.started,
+});

@@ -1,0 +1,1 @@
+export { authorizationService } from './authorization.service.js';

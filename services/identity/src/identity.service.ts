@@ -1,0 +1,15 @@
+import { IdentityLifecycle } from '@rampart/contracts';
+import { defineDataService } from '@rampart/platform';
+import { IdentityModule } from './app.module.js';
+import { identityConfigSchema } from './config/identity.config.js';
+import { identityMigrations } from './database/migrations/index.js';
+
+export const identityService = defineDataService({
+  name: 'identity',
+  version: '0.1.0',
+  description: 'OpenID Connect provider, accounts, credentials, sessions and SCIM.',
+  module: IdentityModule,
+  configSchema: identityConfigSchema,
+  migrations: identityMigrations,
+  startedEvent: IdentityLifecycle.started,
+});

@@ -1,0 +1,1 @@
+export { keyManagementService } from './key-management.service.js';

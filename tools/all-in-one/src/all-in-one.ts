@@ -1,0 +1,151 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { GATEWAY_DEFAULT_PORT, SERVICE_ROUTES, type ServiceRoute } from '@rampart/contracts';
+import {
+  createLogger,
+  ensureDatabase,
+  ensureWorkloadKeys,
+  InProcessTransport,
+  loadConfig,
+  provisionServiceDatabase,
+  startService,
+  withCredentials,
+  type DataServiceDefinition,
+  type EventTransport,
+  type RunningService,
+} from '@rampart/platform';
+import { auditService } from '@rampart/audit';
+import { authorizationService } from '@rampart/authorization';
+import { consentService } from '@rampart/consent';
+import { gatewayService } from '@rampart/gateway';
+import { identityService } from '@rampart/identity';
+import { keyManagementService } from '@rampart/key-management';
+import { writeBootstrapCredentials } from './bootstrap-credentials.js';
+import { startEmbeddedDatabase } from './embedded-database.js';
+import { acquireInstanceLock } from './instance-lock.js';
+
+const DATA_SERVICES: DataServiceDefinition[] = [
+  identityService,
+  authorizationService,
+  keyManagementService,
+  consentService,
+  auditService,
+];
+
+const launcherConfigSchema = z.object({
+  RAMPART_MODE: z.enum(['development', 'production']).default('development'),
+  RAMPART_HOME: z.string().default('.rampart'),
+  /** The gateway's port; services take the next five. */
+  RAMPART_PORT: z.coerce.number().int().min(1024).max(65_000).default(GATEWAY_DEFAULT_PORT),
+  RAMPART_POSTGRES_PORT: z.coerce.number().int().min(1024).max(65_535).default(54_329),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  KAFKA_BROKERS: z.string().optional(),
+});
+
+export interface AllInOne {
+  gatewayUrl: string;
+  services: RunningService[];
+  stop(): Promise<void>;
+}
+
+function schemaOf(service: string): string {
+  return service.replace(/-/g, '_');
+}
+
+/**
+ * Every service in this process, each its own Nest app on its own port, sharing an embedded
+ * PostgreSQL (a schema and role each) and the in-process event transport (or Kafka when
+ * KAFKA_BROKERS is set). Nothing is trusted for being local: services still authenticate each
+ * other with workload keys, created here on first start.
+ */
+export async function startAllInOne(env: Record<string, string | undefined> = process.env): Promise<AllInOne> {
+  const config = loadConfig('all-in-one', launcherConfigSchema as never, env) as z.infer<typeof launcherConfigSchema>;
+  if (config.RAMPART_MODE === 'production') {
+    throw new Error(
+      'All-in-one mode is for development: it generates its own keys and runs an embedded database. ' +
+        'Refusing to start with RAMPART_MODE=production; deploy the services separately (Helm) instead.',
+    );
+  }
+  const home = resolve(config.RAMPART_HOME);
+  await mkdir(home, { recursive: true, mode: 0o755 });
+  const releaseLock = acquireInstanceLock(join(home, 'rampart.lock'));
+  const logger = createLogger('all-in-one', config.LOG_LEVEL);
+  const stops: (() => Promise<void>)[] = [async () => releaseLock()];
+  const stop = async () => {
+    for (const step of stops.splice(0).reverse()) await step().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
+  };
+  try {
+    const database = await startEmbeddedDatabase(home, config.RAMPART_POSTGRES_PORT);
+    stops.push(() => database.stop());
+    await ensureDatabase(database.adminUrl, 'rampart');
+    const adminUrl = withCredentials(database.adminUrl, {
+      user: 'postgres',
+      password: decodeURIComponent(new URL(database.adminUrl).password),
+      database: 'rampart',
+    });
+    const keys = await ensureWorkloadKeys(join(home, 'workload'), ['gateway', ...DATA_SERVICES.map((s) => s.name)]);
+    const bootstrap = await writeBootstrapCredentials(home);
+
+    const transport: EventTransport | undefined = config.KAFKA_BROKERS ? undefined : new InProcessTransport();
+    const portOf = (service: ServiceRoute['service']) =>
+      config.RAMPART_PORT + 1 + SERVICE_ROUTES.findIndex((route) => route.service === service);
+    const common = {
+      RAMPART_MODE: config.RAMPART_MODE,
+      LOG_LEVEL: config.LOG_LEVEL,
+      HOST: '127.0.0.1',
+      WORKLOAD_TRUST_DIR: keys.trustDir,
+      ...(config.KAFKA_BROKERS ? { KAFKA_BROKERS: config.KAFKA_BROKERS } : {}),
+    };
+
+    // Roles and schemas one at a time (concurrent GRANT/REVOKE on one database conflict), then
+    // the data services in parallel: they share nothing but the database server.
+    const databaseUrls = new Map<string, string>();
+    for (const definition of DATA_SERVICES) {
+      const schema = schemaOf(definition.name);
+      const role = `rampart_${schema}`;
+      const credentials = await provisionServiceDatabase(adminUrl, 'rampart', { schema, role });
+      databaseUrls.set(definition.name, withCredentials(adminUrl, { user: role, password: credentials.password }));
+    }
+    const started = await Promise.all(
+      DATA_SERVICES.map(async (definition) => {
+        const service = await startService(definition, {
+          mode: 'all-in-one',
+          ...(transport ? { transport } : {}),
+          env: {
+            ...common,
+            PORT: String(portOf(definition.name as ServiceRoute['service'])),
+            DATABASE_URL: databaseUrls.get(definition.name),
+            DATABASE_SCHEMA: schemaOf(definition.name),
+            WORKLOAD_KEY_FILE: keys.keyFile(definition.name),
+          },
+        });
+        stops.push(() => service.stop());
+        return service;
+      }),
+    );
+    // Every consumer of the process is subscribed: deliveries may begin.
+    if (transport) {
+      await transport.start();
+      stops.push(() => transport.stop());
+    }
+    const upstreams = Object.fromEntries(
+      SERVICE_ROUTES.map((route) => [
+        `UPSTREAM_${route.service.toUpperCase().replace(/-/g, '_')}_URL`,
+        `http://127.0.0.1:${portOf(route.service)}`,
+      ]),
+    );
+    const gateway = await startService(gatewayService, {
+      mode: 'all-in-one',
+      env: { ...common, ...upstreams, PORT: String(config.RAMPART_PORT), WORKLOAD_KEY_FILE: keys.keyFile('gateway') },
+    });
+    stops.push(() => gateway.stop());
+    if (bootstrap.created) {
+      process.stdout.write(`[rampart] first start: administrator credentials written to ${bootstrap.path} (mode 0600)\n`);
+    }
+    return { gatewayUrl: `http://localhost:${config.RAMPART_PORT}`, services: [...started, gateway], stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+// Telemetry must start before Nest and the HTTP stack load, hence the dynamic imports below.
+import { startTelemetry } from '@rampart/platform/telemetry';
+
+startTelemetry('rampart-all-in-one');
+const { ConfigError } = await import('@rampart/platform');
+const { startAllInOne } = await import('./all-in-one.js');
+const { AlreadyRunningError } = await import('./instance-lock.js');
+
+
+try {
+  const platform = await startAllInOne();
+  // Measured from process start, so the figure includes loading the code.
+  const seconds = process.uptime().toFixed(1);
+  const names = platform.services.map((service) => service.name).join(', ');
+  process.stdout.write(
+    `[rampart] ready in ${seconds}s at ${platform.gatewayUrl} (${names}); ` +
+      `readiness ${platform.gatewayUrl}/readyz, OpenAPI ${platform.gatewayUrl}/<prefix>/openapi.json. Ctrl-C stops.\n`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`[rampart] ${signal}: stopping...\n`);
+    platform.stop().then(
+      () => {
+        process.stdout.write('[rampart] stopped\n');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof AlreadyRunningError) {
+    process.stderr.write(`[rampart] ${error.message}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 1);
+  }
+  process.stderr.write(`[rampart] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
