@@ -20,6 +20,7 @@ const swc = [
 
 const workspacePackages = {
   '^@rampart/(contracts|platform|testing)$': '<rootDir>/../../libs/$1/src/index.ts',
+  '^@rampart/platform/testing-support$': '<rootDir>/../../libs/platform/src/testing-support/index.ts',
   '^@rampart/(gateway|identity|authorization|key-management|consent|audit)$':
     '<rootDir>/../../services/$1/src/index.ts',
 };
@@ -46,6 +47,7 @@ export default {
   // (`nx run testing:build`, a dependency of every test target).
   globalSetup: '<rootDir>/libs/testing/dist/global-setup.js',
   globalTeardown: '<rootDir>/libs/testing/dist/global-teardown.js',
+  reporters: ['default', '<rootDir>/libs/testing/src/summary-reporter.mjs'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -32,7 +32,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<s
  */
 export async function startTestKafka(): Promise<TestKafka> {
   const given = process.env['KAFKA_BROKERS'];
-  if (given) return { brokers: given, source: 'KAFKA_BROKERS', stop: async () => undefined };
+  if (given) return { brokers: given, source: 'KAFKA_BROKERS', stop: () => Promise.resolve() };
 
   if (await dockerEngineAvailable()) {
     const { KafkaContainer } = await import('@testcontainers/kafka');

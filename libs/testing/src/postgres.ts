@@ -30,7 +30,7 @@ export function freePort(): Promise<number> {
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
   const given = process.env['DATABASE_URL'];
-  if (given) return { adminUrl: given, source: 'DATABASE_URL', stop: async () => undefined };
+  if (given) return { adminUrl: given, source: 'DATABASE_URL', stop: () => Promise.resolve() };
 
   if (await dockerEngineAvailable()) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { SERVICE_ROUTES } from '@rampart/contracts';
 import { loadWorkloadSigner, WORKLOAD_ASSERTION_HEADER } from '@rampart/platform';
-import { createTestWorkloadKeys, freePort } from '@rampart/testing';
+import { createTestWorkloadKeys } from '@rampart/platform/testing-support';
+import { freePort } from '@rampart/testing';
 import { startAllInOne, type AllInOne } from './all-in-one.js';
 
 describe('all-in-one platform', () => {

@@ -71,7 +71,7 @@ export async function startAllInOne(env: Record<string, string | undefined> = pr
   await mkdir(home, { recursive: true, mode: 0o755 });
   const releaseLock = acquireInstanceLock(join(home, 'rampart.lock'));
   const logger = createLogger('all-in-one', config.LOG_LEVEL);
-  const stops: (() => Promise<void>)[] = [async () => releaseLock()];
+  const stops: (() => Promise<void>)[] = [() => Promise.resolve(releaseLock())];
   const stop = async () => {
     for (const step of stops.splice(0).reverse()) await step().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   };

@@ -49,7 +49,10 @@ export const dataServiceConfigSchema = baseConfigSchema.extend({
   /** Comma-separated `host:port` list; when set, events travel over Kafka. */
   KAFKA_BROKERS: z
     .string()
-    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port...]')
+    .refine(
+      (list) => list.split(',').every((broker) => /^[\w.-]+:\d{1,5}$/.test(broker)),
+      'must be host:port[,host:port...]',
+    )
     .optional(),
   KAFKA_CLIENT_ID: z.string().optional(),
 });

@@ -7,7 +7,7 @@ export interface DataSourceOptions {
   /** The service's own schema; its role may not use any other. */
   schema: string;
   migrations: MigrationClass[];
-  entities?: Function[];
+  entities?: (new (...args: never[]) => unknown)[];
   poolSize?: number;
   applicationName?: string;
 }

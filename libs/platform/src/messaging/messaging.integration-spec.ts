@@ -4,12 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { deadLetterTopic } from '@rampart/contracts';
-import {
-  createTestDatabase,
-  describeWithKafka,
-  probeEvents,
-  type TestDatabase,
-} from '@rampart/testing';
+import { describeWithKafka, probeEvents } from '@rampart/testing';
+import { createTestDatabase, type TestDatabase } from '../testing-support/test-database.js';
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
 import { createLogger } from '../telemetry/logger.js';
 import { InvalidEventError } from './event-factory.js';
@@ -148,7 +144,7 @@ describe('outbox', () => {
       h.dataSource.transaction((transaction) =>
         h.messaging.outbox.write(transaction, h.probe.recorded, {
           subject: 'a',
-          data: { sequence: -1 } as never,
+          data: { sequence: -1 },
         }),
       ),
     ).rejects.toBeInstanceOf(InvalidEventError);
@@ -249,13 +245,14 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: ({ message }) => {
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
         seen.push({ value: message.value?.toString() ?? '', headers });
+        return Promise.resolve();
       },
     });
-    await waitFor(async () => seen.length, (n) => n >= expected);
+    await waitFor(() => Promise.resolve(seen.length), (n) => n >= expected);
     await consumer.disconnect();
     return seen;
   }

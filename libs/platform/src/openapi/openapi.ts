@@ -28,7 +28,7 @@ const problemSchema = z.object({
 });
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' });
 }
 
 /**

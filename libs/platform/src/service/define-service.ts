@@ -17,7 +17,7 @@ export interface DataServiceSpec<C extends DataServiceConfig> {
   configSchema?: z.ZodType<C>;
   /** The service's own migrations; the messaging tables come first automatically. */
   migrations?: MigrationClass[];
-  entities?: Function[];
+  entities?: (new (...args: never[]) => unknown)[];
   produces?: readonly EventDefinition[];
   consumers?: readonly ConsumerDefinition[];
   routes?: OpenApiRoute[];

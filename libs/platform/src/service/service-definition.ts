@@ -28,7 +28,7 @@ export interface DataServiceDefinition<C extends DataServiceConfig = DataService
   kind: 'data';
   configSchema: z.ZodType<C>;
   migrations: MigrationClass[];
-  entities?: Function[];
+  entities?: (new (...args: never[]) => unknown)[];
   /** Emitted once per start through the outbox (OCSF application lifecycle). */
   startedEvent: EventDefinition;
   produces: readonly EventDefinition[];

@@ -12,7 +12,7 @@ import type { EventTransport } from '../messaging/transport.js';
 import { createLogger, PinoNestLogger, type Logger } from '../telemetry/logger.js';
 import { loadWorkloadSigner, loadWorkloadVerifier } from '../workload/workload-identity.js';
 import { PlatformModule } from './platform.module.js';
-import type { DataServiceDefinition, EdgeServiceDefinition, ServiceDefinition } from './service-definition.js';
+import type { DataServiceDefinition, ServiceDefinition } from './service-definition.js';
 
 export interface StartOptions {
   env?: Record<string, string | undefined>;
@@ -60,11 +60,11 @@ export async function startService(
       data = await startData(definition, config as DataServiceConfig, logger, options, cleanups);
       const { dataSource, messaging } = data;
       readiness = [
-        { name: 'database', check: async () => (await dataSource.query('SELECT 1')).length === 1 },
+        { name: 'database', check: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1 },
         { name: 'events', check: () => messaging.transport.isReady() },
       ];
     } else {
-      readiness = (definition as EdgeServiceDefinition).readiness(config);
+      readiness = definition.readiness(config);
     }
 
     @Module({

@@ -17,13 +17,15 @@ export class InProcessTransport implements EventTransport {
   private release!: () => void;
   private readonly ready = new Promise<void>((resolve) => (this.release = resolve));
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
     this.started = true;
     this.release();
+    return Promise.resolve();
   }
 
-  async ensureTopics(): Promise<void> {
+  ensureTopics(): Promise<void> {
     // Topics are implicit: a message goes to whichever subscriptions name its topic.
+    return Promise.resolve();
   }
 
   async publish(messages: OutgoingMessage[]): Promise<void> {
@@ -40,24 +42,26 @@ export class InProcessTransport implements EventTransport {
             headers: message.headers,
             position: `in-process/${index}`,
           })),
-          async () => undefined,
+          () => Promise.resolve(),
         );
       }),
     );
   }
 
-  async subscribe(subscription: Subscription): Promise<void> {
+  subscribe(subscription: Subscription): Promise<void> {
     if (this.subscriptions.some((existing) => existing.group === subscription.group)) {
-      throw new Error(`consumer group ${subscription.group} is already subscribed`);
+      return Promise.reject(new Error(`consumer group ${subscription.group} is already subscribed`));
     }
     this.subscriptions.push(subscription);
+    return Promise.resolve();
   }
 
-  async isReady(): Promise<boolean> {
-    return this.started;
+  isReady(): Promise<boolean> {
+    return Promise.resolve(this.started);
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.started = false;
+    return Promise.resolve();
   }
 }

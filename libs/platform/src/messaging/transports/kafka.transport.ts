@@ -127,8 +127,9 @@ export class KafkaTransport implements EventTransport {
       autoCommit: true,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }) => {
-        if (batch.messages.length === 0 || isStale()) return;
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (batch.messages.length === 0 || payload.isStale()) return;
         const messages: IncomingMessage[] = batch.messages.map((message) => ({
           topic: batch.topic,
           key: message.key?.toString() ?? null,
@@ -137,9 +138,9 @@ export class KafkaTransport implements EventTransport {
           position: `${batch.partition}/${message.offset}`,
         }));
         // Throwing here leaves the offset where it was: kafkajs fetches the batch again.
-        await subscription.handleBatch(messages, heartbeat);
-        resolveOffset(batch.lastOffset());
-        await commitOffsetsIfNecessary();
+        await subscription.handleBatch(messages, () => payload.heartbeat());
+        payload.resolveOffset(batch.lastOffset());
+        await payload.commitOffsetsIfNecessary();
       },
     });
   }

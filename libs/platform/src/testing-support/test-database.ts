@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ensureDatabase, provisionServiceDatabase, withCredentials } from '@rampart/platform';
+import { ensureDatabase, provisionServiceDatabase, withCredentials } from '../database/provisioning.js';
 
 export interface TestDatabase {
   /** URL of the service's own least-privilege role. */
