@@ -42,7 +42,7 @@ const roots = ['libs', 'services'].flatMap((top) =>
 );
 
 export default {
-  projects: [...roots, 'tools/all-in-one'].filter((dir) => existsSync(`${dir}/src`)).map(project),
+  projects: [...roots, 'tools/all-in-one', 'tools/docs'].filter((dir) => existsSync(`${dir}/src`)).map(project),
   // Jest loads global setup outside any project's transform: it runs the built library
   // (`nx run testing:build`, a dependency of every test target).
   globalSetup: '<rootDir>/libs/testing/dist/global-setup.js',

@@ -22,6 +22,17 @@ function sendUpstreamProblem(reply: FastifyReply, code: ErrorCode, service: stri
     });
 }
 
+/** A refused connection means the service is down (503); a timeout is 504; anything else 502. */
+export function upstreamProblem(error: Error): ErrorCode {
+  const failure = error as { statusCode?: number; code?: string; cause?: { code?: string } };
+  const code = failure.cause?.code ?? failure.code;
+  if (failure.statusCode === 504 || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return 'gateway-timeout';
+  }
+  if (failure.statusCode === 503 || code === 'ECONNREFUSED' || code === 'ENOTFOUND') return 'service-unavailable';
+  return 'bad-gateway';
+}
+
 /**
  * Routes each public prefix of the service map to its service, path unchanged. Upstream failures
  * become problem+json 502/503/504; caller-supplied internal headers are dropped.
@@ -46,14 +57,8 @@ export async function registerProxies(
             return forwarded as typeof headers;
           },
           onError: (reply, { error }) => {
-            const code = (error as { code?: string }).code;
-            const problem: ErrorCode =
-              code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT'
-                ? 'gateway-timeout'
-                : code === 'ECONNREFUSED' || code === 'FST_REPLY_FROM_SERVICE_UNAVAILABLE'
-                  ? 'service-unavailable'
-                  : 'bad-gateway';
-            logger.warn({ err: error, service: route.service, upstreamCode: code }, 'upstream failed');
+            const problem = upstreamProblem(error);
+            logger.warn({ err: error, service: route.service, problem }, 'upstream failed');
             sendUpstreamProblem(reply as unknown as FastifyReply, problem, route.service);
           },
         },

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import { createTestWorkloadKeys } from '@rampart/platform/testing-support';
+import { startService, type RunningService } from '@rampart/platform';
+import { freePort } from '@rampart/testing';
+import { gatewayService } from './gateway.service.js';
+
+/** The gateway in front of one live upstream (a plain HTTP server standing in for audit) and dead ones. */
+describe('gateway', () => {
+  let gateway: RunningService;
+  let upstream: Server;
+  let seenHeaders: Record<string, string | string[] | undefined> = {};
+
+  beforeAll(async () => {
+    upstream = createServer((request, response) => {
+      seenHeaders = request.headers;
+      if (request.url === '/readyz') {
+        response.writeHead(200).end('{}');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: request.url }));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const address = upstream.address();
+    const upstreamPort = typeof address === 'object' && address ? address.port : 0;
+    const closedPort = await freePort();
+    const keys = await createTestWorkloadKeys(['gateway']);
+    gateway = await startService(gatewayService, {
+      env: {
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        WORKLOAD_KEY_FILE: keys.keyFile('gateway'),
+        WORKLOAD_TRUST_DIR: keys.trustDir,
+        UPSTREAM_AUDIT_URL: `http://127.0.0.1:${upstreamPort}`,
+        UPSTREAM_IDENTITY_URL: `http://127.0.0.1:${closedPort}`,
+        UPSTREAM_AUTHORIZATION_URL: `http://127.0.0.1:${closedPort}`,
+        UPSTREAM_KEY_MANAGEMENT_URL: `http://127.0.0.1:${closedPort}`,
+        UPSTREAM_CONSENT_URL: `http://127.0.0.1:${closedPort}`,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await new Promise((resolve) => upstream?.close(resolve));
+  });
+
+  it('routes a prefix to its service with the path unchanged and a request id', async () => {
+    const response = await fetch(`${gateway.url}/audit/v1/events?x=1`, {
+      headers: { 'x-request-id': 'trace-me-12345', 'rampart-workload-assertion': 'forged' },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ path: '/audit/v1/events?x=1' });
+    expect(response.headers.get('x-request-id')).toBe('trace-me-12345');
+    expect(seenHeaders['x-request-id']).toBe('trace-me-12345');
+    expect(seenHeaders['rampart-workload-assertion']).toBeUndefined();
+  });
+
+  it('answers for a dead upstream with problem+json 503', async () => {
+    const response = await fetch(`${gateway.url}/kms/v1/keys`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ code: 'service-unavailable', status: 503 });
+  });
+
+  it('is not ready while a service is down, and says which', async () => {
+    const response = await fetch(`${gateway.url}/readyz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({
+      status: 'not-ready',
+      checks: { audit: 'up', identity: 'down', 'key-management': 'down' },
+    });
+  });
+
+  it('refuses bad configuration naming the variable', async () => {
+    await expect(
+      startService(gatewayService, { env: { PORT: '0', UPSTREAM_AUDIT_URL: 'ftp://x', WORKLOAD_KEY_FILE: '/x', WORKLOAD_TRUST_DIR: '/x' } }),
+    ).rejects.toThrow(/UPSTREAM_AUDIT_URL/);
+  });
+});
