@@ -60,7 +60,9 @@ describe('gateway', () => {
     const response = await fetch(`${gateway.url}/kms/v1/keys`);
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await response.json()).toMatchObject({ code: 'service-unavailable', status: 503 });
+    const problem = (await response.json()) as { errorId?: string };
+    expect(problem).toMatchObject({ code: 'service-unavailable', status: 503 });
+    expect(problem.errorId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('is not ready while a service is down, and says which', async () => {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { GATEWAY_DEFAULT_PORT, SERVICE_ROUTES, type ServiceRoute } from '@rampart/contracts';
 import {
+  ConfigError,
   createLogger,
   ensureDatabase,
   ensureWorkloadKeys,
@@ -62,10 +63,14 @@ function schemaOf(service: string): string {
 export async function startAllInOne(env: Record<string, string | undefined> = process.env): Promise<AllInOne> {
   const config = loadConfig('all-in-one', launcherConfigSchema as never, env) as z.infer<typeof launcherConfigSchema>;
   if (config.RAMPART_MODE === 'production') {
-    throw new Error(
-      'All-in-one mode is for development: it generates its own keys and runs an embedded database. ' +
-        'Refusing to start with RAMPART_MODE=production; deploy the services separately (Helm) instead.',
-    );
+    throw new ConfigError('all-in-one', [
+      {
+        variable: 'RAMPART_MODE',
+        message:
+          'all-in-one mode generates its own keys and runs an embedded database, so it is refused when ' +
+          'RAMPART_MODE=production; deploy the services separately instead',
+      },
+    ]);
   }
   const home = resolve(config.RAMPART_HOME);
   await mkdir(home, { recursive: true, mode: 0o755 });

@@ -8,8 +8,8 @@ import {
 } from './lifecycle/lifecycle.events.js';
 
 /**
- * Every event Rampart produces. Adding an event means adding it here; `docs/events/` is generated
- * from this list and topic provisioning reads it.
+ * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
+ * from this list (and a test fails while the generated docs are stale).
  */
 export const EVENT_CATALOGUE = [
   IdentityLifecycle.started,

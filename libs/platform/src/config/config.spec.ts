@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, dataServiceConfigSchema, loadConfig } from './config.js';
+import {
+  assertDataServiceDeployable,
+  baseConfigSchema,
+  ConfigError,
+  dataServiceConfigSchema,
+  loadConfig,
+} from './config.js';
 
 const valid = {
   PORT: '8081',
@@ -44,6 +50,15 @@ describe('loadConfig', () => {
         RAMPART_ALLOW_INSECURE_DEV_DEFAULTS: 'true',
       }),
     ).toThrow(/refused when RAMPART_MODE=production/);
+  });
+
+  it('requires Kafka for a data service in production mode', () => {
+    const production = loadConfig('audit', dataServiceConfigSchema, { ...valid, RAMPART_MODE: 'production' });
+    expect(() => assertDataServiceDeployable('audit', production)).toThrow(
+      /KAFKA_BROKERS: required when RAMPART_MODE=production/,
+    );
+    const withKafka = { ...production, KAFKA_BROKERS: 'kafka-0:9092,kafka-1:9092' };
+    expect(() => assertDataServiceDeployable('audit', withKafka)).not.toThrow();
   });
 
   it('validates service-specific extensions', () => {

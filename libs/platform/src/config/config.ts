@@ -55,6 +55,9 @@ export const dataServiceConfigSchema = baseConfigSchema.extend({
     )
     .optional(),
   KAFKA_CLIENT_ID: z.string().optional(),
+  /** Partitions and replication of topics a service creates when they are missing. */
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(3),
+  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
 });
 
 export type DataServiceConfig = z.infer<typeof dataServiceConfigSchema>;
@@ -88,6 +91,21 @@ export function loadConfig<S extends z.ZodType<BaseConfig>>(
     ]);
   }
   return config;
+}
+
+/**
+ * Checks a data service can run separately in production: without brokers it would keep its
+ * events to itself (the in-process transport serves all-in-one mode only).
+ */
+export function assertDataServiceDeployable(service: string, config: DataServiceConfig): void {
+  if (config.RAMPART_MODE === 'production' && !config.KAFKA_BROKERS) {
+    throw new ConfigError(service, [
+      {
+        variable: 'KAFKA_BROKERS',
+        message: 'required when RAMPART_MODE=production (the in-process transport serves all-in-one only)',
+      },
+    ]);
+  }
 }
 
 /** Injection token of the validated configuration object. */

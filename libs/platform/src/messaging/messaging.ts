@@ -10,13 +10,23 @@ import { KafkaTransport } from './transports/kafka.transport.js';
 
 /** Kafka when brokers are configured, otherwise the in-process transport. */
 export function createTransport(
-  config: { KAFKA_BROKERS?: string | undefined; KAFKA_CLIENT_ID?: string | undefined },
+  config: {
+    KAFKA_BROKERS?: string | undefined;
+    KAFKA_CLIENT_ID?: string | undefined;
+    KAFKA_TOPIC_PARTITIONS?: number;
+    KAFKA_TOPIC_REPLICATION_FACTOR?: number;
+  },
   service: string,
   logger: Logger,
 ): EventTransport {
   if (config.KAFKA_BROKERS) {
     return new KafkaTransport(
-      { brokers: config.KAFKA_BROKERS.split(','), clientId: config.KAFKA_CLIENT_ID ?? `rampart-${service}` },
+      {
+        brokers: config.KAFKA_BROKERS.split(','),
+        clientId: config.KAFKA_CLIENT_ID ?? `rampart-${service}`,
+        partitions: config.KAFKA_TOPIC_PARTITIONS ?? 3,
+        replicationFactor: config.KAFKA_TOPIC_REPLICATION_FACTOR ?? 1,
+      },
       logger,
     );
   }

@@ -153,7 +153,8 @@ export class OutboxRelay {
     if (now - this.lastPurge < 60_000) return;
     this.lastPurge = now;
     await this.dataSource.query(
-      `DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)`,
+      // Dead letters stay: in all-in-one mode nothing else keeps them for an operator to inspect.
+      `DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1) AND topic NOT LIKE '%.dlq'`,
       [this.retentionMs / 1_000],
     );
   }

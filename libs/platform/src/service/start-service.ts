@@ -3,7 +3,12 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DataSource } from 'typeorm';
-import { loadConfig, type BaseConfig, type DataServiceConfig } from '../config/config.js';
+import {
+  assertDataServiceDeployable,
+  loadConfig,
+  type BaseConfig,
+  type DataServiceConfig,
+} from '../config/config.js';
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter.js';
 import type { ReadinessCheck } from '../health/health.js';
@@ -137,6 +142,7 @@ async function startData(
   options: StartOptions,
   cleanups: (() => Promise<void>)[],
 ): Promise<{ dataSource: DataSource; messaging: Messaging }> {
+  if (!options.transport) assertDataServiceDeployable(definition.name, config);
   const dataSource = createServiceDataSource({
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import proxy from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
@@ -8,7 +9,7 @@ import { upstreamUrl, type GatewayConfig } from '../config/gateway.config.js';
 /** Headers a public caller may not set: they are only meaningful between services. */
 const INTERNAL_HEADERS = [WORKLOAD_ASSERTION_HEADER, 'x-forwarded-host', 'forwarded'];
 
-function sendUpstreamProblem(reply: FastifyReply, code: ErrorCode, service: string): void {
+function sendUpstreamProblem(reply: FastifyReply, code: ErrorCode, service: string, errorId: string): void {
   void reply
     .status(ERROR_CODES[code].status)
     .header('content-type', PROBLEM_CONTENT_TYPE)
@@ -17,7 +18,8 @@ function sendUpstreamProblem(reply: FastifyReply, code: ErrorCode, service: stri
       title: ERROR_CODES[code].title,
       status: ERROR_CODES[code].status,
       code,
-      detail: `The ${service} service did not answer.`,
+      detail: `The ${service} service did not answer. Quote error id ${errorId} when reporting it.`,
+      errorId,
       instance: reply.request.url.split('?')[0],
     });
 }
@@ -58,8 +60,9 @@ export async function registerProxies(
           },
           onError: (reply, { error }) => {
             const problem = upstreamProblem(error);
-            logger.warn({ err: error, service: route.service, problem }, 'upstream failed');
-            sendUpstreamProblem(reply as unknown as FastifyReply, problem, route.service);
+            const errorId = randomUUID();
+            logger.warn({ err: error, errorId, service: route.service, problem }, 'upstream failed');
+            sendUpstreamProblem(reply as unknown as FastifyReply, problem, route.service, errorId);
           },
         },
       });
