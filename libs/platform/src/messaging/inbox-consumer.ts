@@ -135,10 +135,9 @@ export class InboxConsumer implements Subscription {
     }
     const validation = validateEvent(parsed, this.byType);
     if (!validation.ok) {
-      // A readable id of a valid-looking envelope keeps one poison event from being dead-lettered twice.
-      const id = (parsed as { id?: unknown } | null)?.id;
-      const eventId = typeof id === 'string' && id.length <= 64 ? id : rawId(message);
-      return { ok: false, message, eventId, reason: validation.reason };
+      // Keyed by content, never by the message's own `id`: an invalid message must not be able to
+      // mark a real event's id as settled.
+      return { ok: false, message, eventId: rawId(message), reason: validation.reason };
     }
     return {
       ok: true,
