@@ -20,6 +20,7 @@ const swc = [
 
 const workspacePackages = {
   '^@rampart/(contracts|platform|testing)$': '<rootDir>/../../libs/$1/src/index.ts',
+  '^@rampart/testing/jest$': '<rootDir>/../../libs/testing/src/jest.ts',
   '^@rampart/platform/testing-support$': '<rootDir>/../../libs/platform/src/testing-support/index.ts',
   '^@rampart/(gateway|identity|authorization|key-management|consent|audit)$':
     '<rootDir>/../../services/$1/src/index.ts',

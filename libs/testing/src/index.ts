@@ -1,4 +1,3 @@
-export * from './kafka-availability.js';
 export * from './probe-events.js';
 export * from './postgres.js';
 export * from './kafka.js';

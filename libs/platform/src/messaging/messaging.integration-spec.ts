@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { deadLetterTopic } from '@rampart/contracts';
-import { describeWithKafka, probeEvents } from '@rampart/testing';
+import { probeEvents } from '@rampart/testing';
+import { describeWithKafka } from '@rampart/testing/jest';
 import { createTestDatabase, type TestDatabase } from '../testing-support/test-database.js';
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -149,6 +150,22 @@ describe('outbox', () => {
       ),
     ).rejects.toBeInstanceOf(InvalidEventError);
     expect(await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox`)).toEqual(before);
+  });
+
+  it('writes many events in their order, or none if one is malformed', async () => {
+    await h.dataSource.query(`DELETE FROM outbox`);
+    const events = [3, 1, 2].map((sequence) => ({ definition: h.probe.recorded, subject: 'm', data: { sequence } }));
+    const ids = await h.dataSource.transaction((transaction) => h.messaging.outbox.writeMany(transaction, events));
+    const rows = await h.dataSource.query<{ event_id: string; payload: string }[]>(`SELECT event_id, payload FROM outbox ORDER BY id`);
+    expect(rows.map((row) => row.event_id)).toEqual(ids);
+    expect(rows.map((row) => (JSON.parse(row.payload) as { data: { sequence: number } }).data.sequence)).toEqual([3, 1, 2]);
+
+    await expect(
+      h.dataSource.transaction((transaction) =>
+        h.messaging.outbox.writeMany(transaction, [...events, { definition: h.probe.recorded, subject: 'm', data: { sequence: -5 } }]),
+      ),
+    ).rejects.toBeInstanceOf(InvalidEventError);
+    expect(await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox`)).toEqual([{ n: 3 }]);
   });
 
   it('refuses to write outside a transaction', async () => {
