@@ -6,16 +6,50 @@ import prettier from 'eslint-config-prettier';
 import security from 'eslint-plugin-security';
 import tseslint from 'typescript-eslint';
 
-const FRAMEWORK_PACKAGES = ['@nestjs/*', 'typeorm', 'kafkajs', 'oidc-provider', 'pg', 'fastify', '@fastify/*', 'pino'];
+const FRAMEWORK_PACKAGES = [
+  '@nestjs/*',
+  'typeorm',
+  'kafkajs',
+  'oidc-provider',
+  'pg',
+  'fastify',
+  '@fastify/*',
+  'pino',
+];
 
 /** Which kinds of project may import which. Nothing else is allowed, and `*` -> `*` never is. */
 const dependencyRules = (testFiles) => [
-  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: FRAMEWORK_PACKAGES },
-  { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:contracts', ...(testFiles ? ['type:testing'] : [])] },
+  {
+    sourceTag: 'type:contracts',
+    onlyDependOnLibsWithTags: ['type:contracts'],
+    bannedExternalImports: FRAMEWORK_PACKAGES,
+  },
+  {
+    sourceTag: 'type:platform',
+    onlyDependOnLibsWithTags: ['type:contracts', ...(testFiles ? ['type:testing'] : [])],
+  },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform'] },
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', ...(testFiles ? ['type:testing'] : [])] },
-  { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:app', 'type:contracts', 'type:platform', ...(testFiles ? ['type:testing'] : [])] },
-  { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:testing'] },
+  {
+    sourceTag: 'type:app',
+    onlyDependOnLibsWithTags: [
+      'type:contracts',
+      'type:platform',
+      ...(testFiles ? ['type:testing'] : []),
+    ],
+  },
+  {
+    sourceTag: 'type:launcher',
+    onlyDependOnLibsWithTags: [
+      'type:app',
+      'type:contracts',
+      'type:platform',
+      ...(testFiles ? ['type:testing'] : []),
+    ],
+  },
+  {
+    sourceTag: 'type:tooling',
+    onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:testing'],
+  },
 ];
 
 const boundaries = (testFiles) => ({
@@ -24,7 +58,11 @@ const boundaries = (testFiles) => ({
     {
       enforceBuildableLibDependency: false,
       allowCircularSelfDependency: false,
-      checkDynamicDependenciesExceptions: ['@rampart/platform', '@rampart/testing', '@rampart/contracts'],
+      checkDynamicDependenciesExceptions: [
+        '@rampart/platform',
+        '@rampart/testing',
+        '@rampart/contracts',
+      ],
       allow: [],
       depConstraints: dependencyRules(testFiles),
     },
@@ -34,18 +72,36 @@ const boundaries = (testFiles) => ({
 const TEST_FILES = ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts'];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '.rampart/**', '.nx/**', '**/*.mjs', '**/*.js'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/coverage/**',
+      '.rampart/**',
+      '.nx/**',
+      '**/*.mjs',
+      '**/*.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   security.configs.recommended,
   {
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       ...boundaries(false),
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       // Nest decorators need classes referenced as values for metadata; allow extraneous classes.
       '@typescript-eslint/no-extraneous-class': 'off',
       // Object property access by validated keys is everywhere in config and maps; the rule cannot tell.
@@ -67,7 +123,12 @@ export default tseslint.config(
   {
     // Paths here come from configuration and the launcher's own data folder, never from requests;
     // in services (which handle requests) the rule stays on.
-    files: ['libs/testing/**/*.ts', 'tools/**/*.ts', 'libs/platform/src/workload/**/*.ts', 'libs/platform/src/database/**/*.ts'],
+    files: [
+      'libs/testing/**/*.ts',
+      'tools/**/*.ts',
+      'libs/platform/src/workload/**/*.ts',
+      'libs/platform/src/database/**/*.ts',
+    ],
     rules: { 'security/detect-non-literal-fs-filename': 'off' },
   },
   prettier,

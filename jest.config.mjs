@@ -21,7 +21,8 @@ const swc = [
 const workspacePackages = {
   '^@rampart/(contracts|platform|testing)$': '<rootDir>/../../libs/$1/src/index.ts',
   '^@rampart/testing/jest$': '<rootDir>/../../libs/testing/src/jest.ts',
-  '^@rampart/platform/testing-support$': '<rootDir>/../../libs/platform/src/testing-support/index.ts',
+  '^@rampart/platform/testing-support$':
+    '<rootDir>/../../libs/platform/src/testing-support/index.ts',
   '^@rampart/(gateway|identity|authorization|key-management|consent|audit)$':
     '<rootDir>/../../services/$1/src/index.ts',
 };
@@ -34,7 +35,11 @@ function project(dir) {
     extensionsToTreatAsEsm: ['.ts'],
     transform: { '^.+\\.ts$': swc },
     moduleNameMapper: { ...workspacePackages, '^(\\.{1,2}/.*)\\.js$': '$1' },
-    testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/src/**/*.integration-spec.ts', '<rootDir>/src/**/*.e2e-spec.ts'],
+    testMatch: [
+      '<rootDir>/src/**/*.spec.ts',
+      '<rootDir>/src/**/*.integration-spec.ts',
+      '<rootDir>/src/**/*.e2e-spec.ts',
+    ],
   };
 }
 
@@ -43,7 +48,9 @@ const roots = ['libs', 'services'].flatMap((top) =>
 );
 
 export default {
-  projects: [...roots, 'tools/all-in-one', 'tools/docs'].filter((dir) => existsSync(`${dir}/src`)).map(project),
+  projects: [...roots, 'tools/all-in-one', 'tools/docs']
+    .filter((dir) => existsSync(`${dir}/src`))
+    .map(project),
   // Jest loads global setup outside any project's transform: it runs the built library
   // (`nx run testing:build`, a dependency of every test target).
   globalSetup: '<rootDir>/libs/testing/dist/global-setup.js',

@@ -5,12 +5,23 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const KINDS = new Set(['type:app', 'type:contracts', 'type:platform', 'type:testing', 'type:sdk', 'type:launcher', 'type:tooling']);
+const KINDS = new Set([
+  'type:app',
+  'type:contracts',
+  'type:platform',
+  'type:testing',
+  'type:sdk',
+  'type:launcher',
+  'type:tooling',
+]);
 
 const folder = mkdtempSync(join(tmpdir(), 'rampart-graph-'));
 const file = join(folder, 'graph.json');
 try {
-  execFileSync('npx', ['nx', 'graph', `--file=${file}`], { stdio: 'ignore', env: { ...process.env, NX_DAEMON: 'false' } });
+  execFileSync('npx', ['nx', 'graph', `--file=${file}`], {
+    stdio: 'ignore',
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
   const { nodes } = JSON.parse(readFileSync(file, 'utf8')).graph;
   const problems = [];
   for (const [name, node] of Object.entries(nodes)) {

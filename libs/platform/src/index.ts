@@ -3,6 +3,7 @@ import 'reflect-metadata';
 export * from './config/config.js';
 export * from './database/data-source.js';
 export * from './database/provisioning.js';
+export * from './database/embedded-postgres-access.js';
 export * from './errors/rampart-error.js';
 export * from './errors/problem-details.js';
 export * from './errors/problem-details.filter.js';

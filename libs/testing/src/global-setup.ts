@@ -21,7 +21,8 @@ export default async function globalSetup(): Promise<void> {
       await postgres.stop();
       throw new Error(`CI needs a real Kafka broker and none could be started: ${kafka.message}`);
     }
-    process.env['RAMPART_TEST_KAFKA_UNAVAILABLE'] = kafka.message.split('\n')[0] ?? 'unknown reason';
+    process.env['RAMPART_TEST_KAFKA_UNAVAILABLE'] =
+      kafka.message.split('\n')[0] ?? 'unknown reason';
     globalThis.rampartTestServers = { postgres };
   } else {
     process.env['RAMPART_TEST_KAFKA_BROKERS'] = kafka.brokers;
@@ -30,6 +31,8 @@ export default async function globalSetup(): Promise<void> {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     `\n[rampart] test servers up in ${seconds}s: postgres (${postgres.source})` +
-      (kafka instanceof Error ? `, kafka UNAVAILABLE: ${kafka.message.split('\n')[0]}\n` : `, kafka (${kafka.source}) at ${kafka.brokers}\n`),
+      (kafka instanceof Error
+        ? `, kafka UNAVAILABLE: ${kafka.message.split('\n')[0]}\n`
+        : `, kafka (${kafka.source}) at ${kafka.brokers}\n`),
   );
 }

@@ -17,10 +17,20 @@ const kafkaScript = join(repositoryRoot, 'deploy/kafka/kafka.sh');
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    execFile(command, args, { env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-      else resolvePromise(stdout);
-    });
+    execFile(
+      command,
+      args,
+      { env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(
+              `${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`,
+            ),
+          );
+        else resolvePromise(stdout);
+      },
+    );
   });
 }
 

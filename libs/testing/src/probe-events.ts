@@ -14,7 +14,11 @@ export function probeEvents(suffix: string) {
     recorded: defineEvent({
       type: 'rampart.test.probe.recorded',
       topic,
-      data: z.strictObject({ sequence: z.number().int().nonnegative(), failUntilAttempt: z.number().int().optional(), sentAt: z.number().optional() }),
+      data: z.strictObject({
+        sequence: z.number().int().nonnegative(),
+        failUntilAttempt: z.number().int().optional(),
+        sentAt: z.number().optional(),
+      }),
       description: 'A probe event carrying a sequence number.',
     }),
   };

@@ -7,7 +7,8 @@ import { consentMigrations } from './database/migrations/index.js';
 export const consentService = defineDataService({
   name: 'consent',
   version: '0.1.0',
-  description: 'Consent records, Global Privacy Control, data inventory, retention and data-subject requests.',
+  description:
+    'Consent records, Global Privacy Control, data inventory, retention and data-subject requests.',
   module: ConsentModule,
   configSchema: consentConfigSchema,
   migrations: consentMigrations,

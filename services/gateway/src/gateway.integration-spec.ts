@@ -18,7 +18,9 @@ describe('gateway', () => {
         response.writeHead(200).end('{}');
         return;
       }
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: request.url }));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ path: request.url }));
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const address = upstream.address();
@@ -76,7 +78,14 @@ describe('gateway', () => {
 
   it('refuses bad configuration naming the variable', async () => {
     await expect(
-      startService(gatewayService, { env: { PORT: '0', UPSTREAM_AUDIT_URL: 'ftp://x', WORKLOAD_KEY_FILE: '/x', WORKLOAD_TRUST_DIR: '/x' } }),
+      startService(gatewayService, {
+        env: {
+          PORT: '0',
+          UPSTREAM_AUDIT_URL: 'ftp://x',
+          WORKLOAD_KEY_FILE: '/x',
+          WORKLOAD_TRUST_DIR: '/x',
+        },
+      }),
     ).rejects.toThrow(/UPSTREAM_AUDIT_URL/);
   });
 });

@@ -32,7 +32,8 @@ describe('all-in-one platform', () => {
     await platform?.stop();
   });
 
-  const gateway = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${gatewayPort}${path}`, init);
+  const gateway = (path: string, init?: RequestInit) =>
+    fetch(`http://127.0.0.1:${gatewayPort}${path}`, init);
 
   it('is ready through the gateway, listing every service', async () => {
     const response = await gateway('/readyz');
@@ -48,7 +49,10 @@ describe('all-in-one platform', () => {
     async (_service, path) => {
       const response = await gateway(path);
       expect(response.status).toBe(200);
-      const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
+      const document = (await response.json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
       expect(document.openapi).toBe('3.1.0');
       expect(Object.keys(document.paths)).toContain(path);
     },
@@ -58,13 +62,20 @@ describe('all-in-one platform', () => {
     const response = await gateway('/no/such/route');
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await response.json()).toMatchObject({ status: 404, code: 'not-found', type: 'urn:rampart:problem:not-found' });
+    expect(await response.json()).toMatchObject({
+      status: 404,
+      code: 'not-found',
+      type: 'urn:rampart:problem:not-found',
+    });
   });
 
   it('lets a platform workload call a service and refuses everyone else', async () => {
     const keyManagement = platform.services.find((service) => service.name === 'key-management')!;
     const url = `${keyManagement.url}/kms/v1/service-info`;
-    const identity = await loadWorkloadSigner('identity', join(home, 'workload/private/identity.jwk'));
+    const identity = await loadWorkloadSigner(
+      'identity',
+      join(home, 'workload/private/identity.jwk'),
+    );
 
     const allowed = await fetch(url, {
       headers: { [WORKLOAD_ASSERTION_HEADER]: await identity.assertionFor('key-management') },
@@ -91,7 +102,10 @@ describe('all-in-one platform', () => {
   });
 
   it('does not forward a caller-supplied workload assertion through the gateway', async () => {
-    const identity = await loadWorkloadSigner('identity', join(home, 'workload/private/identity.jwk'));
+    const identity = await loadWorkloadSigner(
+      'identity',
+      join(home, 'workload/private/identity.jwk'),
+    );
     const response = await gateway('/kms/v1/service-info', {
       headers: { [WORKLOAD_ASSERTION_HEADER]: await identity.assertionFor('key-management') },
     });
@@ -116,7 +130,9 @@ describe('all-in-one platform', () => {
           if (rows.every((row) => row.published) && rows.length > 0) break;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        expect(rows).toEqual([{ type: `rampart.${schema.replace('_', '-')}.lifecycle.started`, published: true }]);
+        expect(rows).toEqual([
+          { type: `rampart.${schema.replace('_', '-')}.lifecycle.started`, published: true },
+        ]);
       }
       // Least privilege: one service's role cannot read another's tables.
       const roles = await client.query<{ has: boolean }>(
@@ -129,7 +145,11 @@ describe('all-in-one platform', () => {
   });
 
   it('keeps secrets private on disk', async () => {
-    for (const file of ['bootstrap.json', 'secrets/postgres-admin.secret', 'workload/private/identity.jwk']) {
+    for (const file of [
+      'bootstrap.json',
+      'secrets/postgres-admin.secret',
+      'workload/private/identity.jwk',
+    ]) {
       expect((await stat(join(home, file))).mode & 0o077).toBe(0);
     }
   });
@@ -139,7 +159,8 @@ describe('all-in-one platform', () => {
   });
 
   it('refuses production mode', async () => {
-    await expect(startAllInOne({ ...env(), RAMPART_MODE: 'production' })).rejects.toThrow(/RAMPART_MODE=production/);
+    await expect(startAllInOne({ ...env(), RAMPART_MODE: 'production' })).rejects.toThrow(
+      /RAMPART_MODE=production/,
+    );
   });
 });
-

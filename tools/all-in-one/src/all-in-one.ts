@@ -60,8 +60,12 @@ function schemaOf(service: string): string {
  * KAFKA_BROKERS is set). Nothing is trusted for being local: services still authenticate each
  * other with workload keys, created here on first start.
  */
-export async function startAllInOne(env: Record<string, string | undefined> = process.env): Promise<AllInOne> {
-  const config = loadConfig('all-in-one', launcherConfigSchema as never, env) as z.infer<typeof launcherConfigSchema>;
+export async function startAllInOne(
+  env: Record<string, string | undefined> = process.env,
+): Promise<AllInOne> {
+  const config = loadConfig('all-in-one', launcherConfigSchema as never, env) as z.infer<
+    typeof launcherConfigSchema
+  >;
   if (config.RAMPART_MODE === 'production') {
     throw new ConfigError('all-in-one', [
       {
@@ -78,7 +82,8 @@ export async function startAllInOne(env: Record<string, string | undefined> = pr
   const logger = createLogger('all-in-one', config.LOG_LEVEL);
   const stops: (() => Promise<void>)[] = [() => Promise.resolve(releaseLock())];
   const stop = async () => {
-    for (const step of stops.splice(0).reverse()) await step().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
+    for (const step of stops.splice(0).reverse())
+      await step().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   };
   try {
     const database = await startEmbeddedDatabase(home, config.RAMPART_POSTGRES_PORT);
@@ -89,10 +94,15 @@ export async function startAllInOne(env: Record<string, string | undefined> = pr
       password: decodeURIComponent(new URL(database.adminUrl).password),
       database: 'rampart',
     });
-    const keys = await ensureWorkloadKeys(join(home, 'workload'), ['gateway', ...DATA_SERVICES.map((s) => s.name)]);
+    const keys = await ensureWorkloadKeys(join(home, 'workload'), [
+      'gateway',
+      ...DATA_SERVICES.map((s) => s.name),
+    ]);
     const bootstrap = await writeBootstrapCredentials(home);
 
-    const transport: EventTransport | undefined = config.KAFKA_BROKERS ? undefined : new InProcessTransport();
+    const transport: EventTransport | undefined = config.KAFKA_BROKERS
+      ? undefined
+      : new InProcessTransport();
     const portOf = (service: ServiceRoute['service']) =>
       config.RAMPART_PORT + 1 + SERVICE_ROUTES.findIndex((route) => route.service === service);
     const common = {
@@ -110,7 +120,10 @@ export async function startAllInOne(env: Record<string, string | undefined> = pr
       const schema = schemaOf(definition.name);
       const role = `rampart_${schema}`;
       const credentials = await provisionServiceDatabase(adminUrl, 'rampart', { schema, role });
-      databaseUrls.set(definition.name, withCredentials(adminUrl, { user: role, password: credentials.password }));
+      databaseUrls.set(
+        definition.name,
+        withCredentials(adminUrl, { user: role, password: credentials.password }),
+      );
     }
     const started = await Promise.all(
       DATA_SERVICES.map(async (definition) => {
@@ -142,13 +155,24 @@ export async function startAllInOne(env: Record<string, string | undefined> = pr
     );
     const gateway = await startService(gatewayService, {
       mode: 'all-in-one',
-      env: { ...common, ...upstreams, PORT: String(config.RAMPART_PORT), WORKLOAD_KEY_FILE: keys.keyFile('gateway') },
+      env: {
+        ...common,
+        ...upstreams,
+        PORT: String(config.RAMPART_PORT),
+        WORKLOAD_KEY_FILE: keys.keyFile('gateway'),
+      },
     });
     stops.push(() => gateway.stop());
     if (bootstrap.created) {
-      process.stdout.write(`[rampart] first start: administrator credentials written to ${bootstrap.path} (mode 0600)\n`);
+      process.stdout.write(
+        `[rampart] first start: administrator credentials written to ${bootstrap.path} (mode 0600)\n`,
+      );
     }
-    return { gatewayUrl: `http://localhost:${config.RAMPART_PORT}`, services: [...started, gateway], stop };
+    return {
+      gatewayUrl: `http://localhost:${config.RAMPART_PORT}`,
+      services: [...started, gateway],
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -8,7 +8,9 @@ import { join } from 'node:path';
  * `<home>/bootstrap.json` (0600). Identity imports them when it creates the first account; the
  * file is never rewritten, so deleting it after the first login removes the secret from disk.
  */
-export async function writeBootstrapCredentials(home: string): Promise<{ path: string; created: boolean }> {
+export async function writeBootstrapCredentials(
+  home: string,
+): Promise<{ path: string; created: boolean }> {
   const path = join(home, 'bootstrap.json');
   if (existsSync(path)) return { path, created: false };
   const credentials = {

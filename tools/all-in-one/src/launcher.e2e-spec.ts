@@ -20,10 +20,16 @@ function alive(pid: number): boolean {
   }
 }
 
-function run(file: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function run(
+  file: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [file], { env: { ...process.env, ...env }, timeout: 30_000 }, (_e, _o, stderr) =>
-      resolve({ code: child.exitCode, stderr }),
+    const child = execFile(
+      process.execPath,
+      [file],
+      { env: { ...process.env, ...env }, timeout: 30_000 },
+      (_e, _o, stderr) => resolve({ code: child.exitCode, stderr }),
     );
   });
 }
@@ -38,24 +44,38 @@ describe('npm start (the built launcher)', () => {
       RAMPART_POSTGRES_PORT: String(await freePort()),
       LOG_LEVEL: 'silent',
     };
-    const child = spawn(process.execPath, [launcher], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [launcher], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     try {
       const started = Date.now();
-      while (!output.includes('ready in') && Date.now() - started < 30_000 && child.exitCode === null) {
+      while (
+        !output.includes('ready in') &&
+        Date.now() - started < 30_000 &&
+        child.exitCode === null
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect(output).toMatch(/ready in [\d.]+s at http:\/\/localhost:\d+ \(identity, authorization, key-management, consent, audit, gateway\)/);
+      expect(output).toMatch(
+        /ready in [\d.]+s at http:\/\/localhost:\d+ \(identity, authorization, key-management, consent, audit, gateway\)/,
+      );
       expect(output).toContain('administrator credentials written to');
 
       const second = await run(launcher, env);
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/already running .*pid \d+/);
 
-      const postgresPid = Number.parseInt(readFileSync(join(home, 'postgres/postmaster.pid'), 'utf8'), 10);
+      const postgresPid = Number.parseInt(
+        readFileSync(join(home, 'postgres/postmaster.pid'), 'utf8'),
+        10,
+      );
       expect(alive(postgresPid)).toBe(true);
       child.kill('SIGINT');
       expect(await exited).toBe(0);
@@ -91,7 +111,10 @@ describe('npm start configuration', () => {
   });
 
   it('refuses production mode, naming RAMPART_MODE', async () => {
-    const result = await run(launcher, { RAMPART_MODE: 'production', RAMPART_HOME: await mkdtemp(join(tmpdir(), 'rampart-prod-')) });
+    const result = await run(launcher, {
+      RAMPART_MODE: 'production',
+      RAMPART_HOME: await mkdtemp(join(tmpdir(), 'rampart-prod-')),
+    });
     expect(result.code).toBe(78);
     expect(result.stderr).toContain('RAMPART_MODE');
   });

@@ -6,7 +6,6 @@ const { ConfigError } = await import('@rampart/platform');
 const { startAllInOne } = await import('./all-in-one.js');
 const { AlreadyRunningError } = await import('./instance-lock.js');
 
-
 try {
   const platform = await startAllInOne();
   // Measured from process start, so the figure includes loading the code.
@@ -40,6 +39,8 @@ try {
     process.stderr.write(`[rampart] ${error.message}\n`);
     process.exit(error instanceof ConfigError ? 78 : 1);
   }
-  process.stderr.write(`[rampart] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `[rampart] failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 }

@@ -44,7 +44,8 @@ function positiveInt(name: string, fallback: number, { allowZero = false } = {})
 
 function writeMode(): 'bulk' | 'single' {
   const raw = process.env['BENCH_WRITE'] ?? 'bulk';
-  if (raw !== 'bulk' && raw !== 'single') throw new Error(`BENCH_WRITE must be bulk or single, got "${raw}"`);
+  if (raw !== 'bulk' && raw !== 'single')
+    throw new Error(`BENCH_WRITE must be bulk or single, got "${raw}"`);
   return raw;
 }
 

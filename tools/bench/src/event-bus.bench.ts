@@ -129,7 +129,11 @@ async function writeTransaction(
       const events = [];
       for (let sequence = first; sequence < first + count; sequence++) {
         phase.sent(sequence, sentAt);
-        events.push({ definition: probe.recorded, subject: subjectOf(sequence), data: { sequence, sentAt } });
+        events.push({
+          definition: probe.recorded,
+          subject: subjectOf(sequence),
+          data: { sequence, sentAt },
+        });
       }
       await messaging.outbox.writeMany(transaction, events);
       return;
@@ -387,10 +391,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   }
 
   progress('starting PostgreSQL and Kafka');
-  const [postgres, kafka] = await Promise.allSettled([
-    startTestPostgres(),
-    startTestKafka(),
-  ]);
+  const [postgres, kafka] = await Promise.allSettled([startTestPostgres(), startTestKafka()]);
   if (postgres.status === 'fulfilled') cleanup.add('stop PostgreSQL', () => postgres.value.stop());
   if (kafka.status === 'fulfilled') cleanup.add('stop Kafka', () => kafka.value.stop());
   if (postgres.status === 'rejected') throw postgres.reason;

@@ -7,7 +7,10 @@ import { renderEventDocs } from './event-docs.js';
 
 describe('docs/events', () => {
   it('matches the event catalogue (run `npx nx run docs-tools:events` after changing contracts)', () => {
-    const committed = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../docs/events/README.md'), 'utf8');
+    const committed = readFileSync(
+      join(dirname(fileURLToPath(import.meta.url)), '../../../docs/events/README.md'),
+      'utf8',
+    );
     expect(committed).toBe(renderEventDocs());
   });
 

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { catalogueTopics, deadLetterTopic, EVENT_CATALOGUE, type EventDefinition } from '@rampart/contracts';
+import {
+  catalogueTopics,
+  deadLetterTopic,
+  EVENT_CATALOGUE,
+  type EventDefinition,
+} from '@rampart/contracts';
 
 /**
  * docs/events/README.md, generated from the event catalogue in libs/contracts: every topic and
@@ -21,7 +26,8 @@ export function renderEventDocs(events: readonly EventDefinition[] = EVENT_CATAL
     '| topic | producer | dead letters | description |',
     '|---|---|---|---|',
     ...catalogueTopics(events).map(
-      (topic) => `| \`${topic.name}\` | ${topic.service} | \`${deadLetterTopic(topic.name)}\` | ${topic.description} |`,
+      (topic) =>
+        `| \`${topic.name}\` | ${topic.service} | \`${deadLetterTopic(topic.name)}\` | ${topic.description} |`,
     ),
     '',
     '## Event types',

@@ -2,7 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { IdentityLifecycle } from './lifecycle/lifecycle.events.js';
 import { validateEvent, type EventDefinition } from './envelope.js';
 
-const known = new Map<string, EventDefinition>([[IdentityLifecycle.started.type, IdentityLifecycle.started]]);
+const known = new Map<string, EventDefinition>([
+  [IdentityLifecycle.started.type, IdentityLifecycle.started],
+]);
 
 const valid = {
   specversion: '1.0',
@@ -14,7 +16,13 @@ const valid = {
   datacontenttype: 'application/json',
   tenant: 'default',
   traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-  data: { service: 'identity', instanceId: 'i-1', version: '0.1.0', mode: 'all-in-one', transport: 'in-process' },
+  data: {
+    service: 'identity',
+    instanceId: 'i-1',
+    version: '0.1.0',
+    mode: 'all-in-one',
+    transport: 'in-process',
+  },
 };
 
 describe('validateEvent', () => {
@@ -39,7 +47,10 @@ describe('validateEvent', () => {
 
   it('refuses a type the consumer did not declare', () => {
     const result = validateEvent({ ...valid, type: 'rampart.identity.user.deleted' }, known);
-    expect(result).toEqual({ ok: false, reason: 'unknown event type rampart.identity.user.deleted' });
+    expect(result).toEqual({
+      ok: false,
+      reason: 'unknown event type rampart.identity.user.deleted',
+    });
   });
 
   it('refuses data that does not match the schema of its type', () => {

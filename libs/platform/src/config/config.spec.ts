@@ -25,7 +25,11 @@ describe('loadConfig', () => {
 
   it('names every invalid variable', () => {
     const attempt = () =>
-      loadConfig('identity', dataServiceConfigSchema, { ...valid, PORT: 'eighty', DATABASE_URL: 'x' });
+      loadConfig('identity', dataServiceConfigSchema, {
+        ...valid,
+        PORT: 'eighty',
+        DATABASE_URL: 'x',
+      });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
@@ -37,9 +41,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses a malformed broker list', () => {
-    expect(() => loadConfig('audit', dataServiceConfigSchema, { ...valid, KAFKA_BROKERS: 'kafka' })).toThrow(
-      /KAFKA_BROKERS/,
-    );
+    expect(() =>
+      loadConfig('audit', dataServiceConfigSchema, { ...valid, KAFKA_BROKERS: 'kafka' }),
+    ).toThrow(/KAFKA_BROKERS/);
   });
 
   it('refuses development defaults in production mode', () => {
@@ -53,7 +57,10 @@ describe('loadConfig', () => {
   });
 
   it('requires Kafka for a data service in production mode', () => {
-    const production = loadConfig('audit', dataServiceConfigSchema, { ...valid, RAMPART_MODE: 'production' });
+    const production = loadConfig('audit', dataServiceConfigSchema, {
+      ...valid,
+      RAMPART_MODE: 'production',
+    });
     expect(() => assertDataServiceDeployable('audit', production)).toThrow(
       /KAFKA_BROKERS: required when RAMPART_MODE=production/,
     );
@@ -62,7 +69,9 @@ describe('loadConfig', () => {
   });
 
   it('validates service-specific extensions', () => {
-    const schema = baseConfigSchema.extend({ GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive() });
+    const schema = baseConfigSchema.extend({
+      GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive(),
+    });
     expect(() => loadConfig('gateway', schema, valid)).toThrow(/GATEWAY_TIMEOUT_MS/);
   });
 });

@@ -102,7 +102,8 @@ export function assertDataServiceDeployable(service: string, config: DataService
     throw new ConfigError(service, [
       {
         variable: 'KAFKA_BROKERS',
-        message: 'required when RAMPART_MODE=production (the in-process transport serves all-in-one only)',
+        message:
+          'required when RAMPART_MODE=production (the in-process transport serves all-in-one only)',
       },
     ]);
   }

@@ -34,11 +34,7 @@ function statusOf(error: unknown): number | undefined {
  * a fresh error id that is logged together with the real error and returned instead of it, so an
  * operator can find the cause while the client learns nothing about internals.
  */
-export function toProblem(
-  error: unknown,
-  instance: string,
-  logger: ProblemLogger,
-): ProblemDetails {
+export function toProblem(error: unknown, instance: string, logger: ProblemLogger): ProblemDetails {
   if (error instanceof RampartError) {
     const problem: ProblemDetails = {
       type: problemType(error.code),
@@ -81,7 +77,11 @@ export function toProblem(
   );
 }
 
-function withErrorId(problem: ProblemDetails, error: unknown, logger: ProblemLogger): ProblemDetails {
+function withErrorId(
+  problem: ProblemDetails,
+  error: unknown,
+  logger: ProblemLogger,
+): ProblemDetails {
   const errorId = randomUUID();
   logger.error({ err: error, errorId, status: problem.status }, 'request failed');
   return {

@@ -36,7 +36,9 @@ export class HealthController {
 
   @Public()
   @Get('readyz')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; checks: Record<string, string> }> {
+  async ready(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ status: string; checks: Record<string, string> }> {
     const results = await Promise.all(
       this.checks.map(async (check) => [check.name, await withTimeout(check)] as const),
     );

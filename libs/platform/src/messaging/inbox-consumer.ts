@@ -26,7 +26,10 @@ export interface EventSubscription {
   readonly handler: EventHandler<EventDefinition>;
 }
 
-export function on<D extends EventDefinition>(definition: D, handler: EventHandler<D>): EventSubscription {
+export function on<D extends EventDefinition>(
+  definition: D,
+  handler: EventHandler<D>,
+): EventSubscription {
   return { definition, handler: handler as unknown as EventHandler<EventDefinition> };
 }
 
@@ -96,8 +99,12 @@ export class InboxConsumer implements Subscription {
   ) {
     this.group = definition.name;
     this.byType = new Map(definition.handlers.map(({ definition: event }) => [event.type, event]));
-    this.handlers = new Map(definition.handlers.map(({ definition: event, handler }) => [event.type, handler]));
-    this.topics = [...new Set(definition.handlers.map(({ definition: event }) => event.topic.name))];
+    this.handlers = new Map(
+      definition.handlers.map(({ definition: event, handler }) => [event.type, handler]),
+    );
+    this.topics = [
+      ...new Set(definition.handlers.map(({ definition: event }) => event.topic.name)),
+    ];
     this.maxAttempts = definition.maxAttempts ?? 3;
     this.backoffMs = definition.retryBackoffMs ?? 100;
   }
@@ -152,11 +159,20 @@ export class InboxConsumer implements Subscription {
           continue;
         }
         const earlier = careful.eventId === item.eventId ? careful : undefined;
-        const outcome = await this.handleWithRetries(item.event, item.definition, transaction, earlier);
+        const outcome = await this.handleWithRetries(
+          item.event,
+          item.definition,
+          transaction,
+          earlier,
+        );
         if (outcome.ok) {
           settled.push(this.row(item, 'handled', null));
         } else {
-          deadLetters.push({ message: item.message, reason: outcome.reason, attempts: this.maxAttempts });
+          deadLetters.push({
+            message: item.message,
+            reason: outcome.reason,
+            attempts: this.maxAttempts,
+          });
           settled.push(this.row(item, 'dead-lettered', outcome.reason));
         }
         await heartbeat();
@@ -167,7 +183,13 @@ export class InboxConsumer implements Subscription {
   }
 
   private decode(message: IncomingMessage):
-    | { ok: true; message: IncomingMessage; eventId: string; event: CloudEventEnvelope; definition: EventDefinition }
+    | {
+        ok: true;
+        message: IncomingMessage;
+        eventId: string;
+        event: CloudEventEnvelope;
+        definition: EventDefinition;
+      }
     | { ok: false; message: IncomingMessage; eventId: string; reason: string } {
     let parsed: unknown;
     try {
@@ -198,9 +220,12 @@ export class InboxConsumer implements Subscription {
     transaction: EntityManager,
   ): Promise<void> {
     const handler = this.handlers.get(definition.type);
-    if (!handler) throw new FastPathFailure(eventId, new Error(`no handler for ${definition.type}`));
+    if (!handler)
+      throw new FastPathFailure(eventId, new Error(`no handler for ${definition.type}`));
     try {
-      await context.with(contextFromTraceHeaders(event), () => handler(event as EventOf<EventDefinition>, transaction));
+      await context.with(contextFromTraceHeaders(event), () =>
+        handler(event as EventOf<EventDefinition>, transaction),
+      );
     } catch (error) {
       throw new FastPathFailure(eventId, error);
     }
@@ -236,7 +261,8 @@ export class InboxConsumer implements Subscription {
         if (attempt < this.maxAttempts) await sleep(this.backoffMs * 2 ** (attempt - 1));
       }
     }
-    const reason = lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : 'handler failed';
+    const reason =
+      lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : 'handler failed';
     return { ok: false, reason: reason.slice(0, 1_000) };
   }
 
@@ -275,7 +301,12 @@ export class InboxConsumer implements Subscription {
     if (letters.length === 0) return;
     for (const letter of letters) {
       this.logger.error(
-        { consumer: this.group, topic: letter.message.topic, position: letter.message.position, reason: letter.reason },
+        {
+          consumer: this.group,
+          topic: letter.message.topic,
+          position: letter.message.position,
+          reason: letter.reason,
+        },
         'event dead-lettered',
       );
     }

@@ -28,7 +28,10 @@ interface Harness {
 }
 
 /** Producer and consumer share one service database here; the consumer writes `applied` rows. */
-async function harness(transport: EventTransport, options: { maxAttempts?: number } = {}): Promise<Harness> {
+async function harness(
+  transport: EventTransport,
+  options: { maxAttempts?: number } = {},
+): Promise<Harness> {
   const database = await createTestDatabase('svc');
   const dataSource = createServiceDataSource({
     url: database.url,
@@ -53,11 +56,10 @@ async function harness(transport: EventTransport, options: { maxAttempts?: numbe
         if (event.data.failUntilAttempt !== undefined && attempt <= event.data.failUntilAttempt) {
           throw new Error(`planned failure ${attempt}`);
         }
-        await transaction.query(`INSERT INTO applied (event_id, subject, sequence) VALUES ($1, $2, $3)`, [
-          event.id,
-          event.subject,
-          event.data.sequence,
-        ]);
+        await transaction.query(
+          `INSERT INTO applied (event_id, subject, sequence) VALUES ($1, $2, $3)`,
+          [event.id, event.subject, event.data.sequence],
+        );
       }),
     ],
   });
@@ -92,7 +94,11 @@ async function appliedRows(h: Harness): Promise<{ subject: string; sequence: num
   return h.dataSource.query(`SELECT subject, sequence FROM applied ORDER BY applied_at, sequence`);
 }
 
-async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -121,7 +127,10 @@ describe('outbox', () => {
   it('writes an event only when the state change commits', async () => {
     await expect(
       h.dataSource.transaction(async (transaction) => {
-        await h.messaging.outbox.write(transaction, h.probe.recorded, { subject: 'a', data: { sequence: 1 } });
+        await h.messaging.outbox.write(transaction, h.probe.recorded, {
+          subject: 'a',
+          data: { sequence: 1 },
+        });
         throw new Error('state change failed');
       }),
     ).rejects.toThrow('state change failed');
@@ -154,15 +163,28 @@ describe('outbox', () => {
 
   it('writes many events in their order, or none if one is malformed', async () => {
     await h.dataSource.query(`DELETE FROM outbox`);
-    const events = [3, 1, 2].map((sequence) => ({ definition: h.probe.recorded, subject: 'm', data: { sequence } }));
-    const ids = await h.dataSource.transaction((transaction) => h.messaging.outbox.writeMany(transaction, events));
-    const rows = await h.dataSource.query<{ event_id: string; payload: string }[]>(`SELECT event_id, payload FROM outbox ORDER BY id`);
+    const events = [3, 1, 2].map((sequence) => ({
+      definition: h.probe.recorded,
+      subject: 'm',
+      data: { sequence },
+    }));
+    const ids = await h.dataSource.transaction((transaction) =>
+      h.messaging.outbox.writeMany(transaction, events),
+    );
+    const rows = await h.dataSource.query<{ event_id: string; payload: string }[]>(
+      `SELECT event_id, payload FROM outbox ORDER BY id`,
+    );
     expect(rows.map((row) => row.event_id)).toEqual(ids);
-    expect(rows.map((row) => (JSON.parse(row.payload) as { data: { sequence: number } }).data.sequence)).toEqual([3, 1, 2]);
+    expect(
+      rows.map((row) => (JSON.parse(row.payload) as { data: { sequence: number } }).data.sequence),
+    ).toEqual([3, 1, 2]);
 
     await expect(
       h.dataSource.transaction((transaction) =>
-        h.messaging.outbox.writeMany(transaction, [...events, { definition: h.probe.recorded, subject: 'm', data: { sequence: -5 } }]),
+        h.messaging.outbox.writeMany(transaction, [
+          ...events,
+          { definition: h.probe.recorded, subject: 'm', data: { sequence: -5 } },
+        ]),
       ),
     ).rejects.toBeInstanceOf(InvalidEventError);
     expect(await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox`)).toEqual([{ n: 3 }]);
@@ -170,7 +192,10 @@ describe('outbox', () => {
 
   it('refuses to write outside a transaction', async () => {
     await expect(
-      h.messaging.outbox.write(h.dataSource.manager, h.probe.recorded, { subject: 'a', data: { sequence: 1 } }),
+      h.messaging.outbox.write(h.dataSource.manager, h.probe.recorded, {
+        subject: 'a',
+        data: { sequence: 1 },
+      }),
     ).rejects.toThrow(/transaction/);
   });
 });
@@ -190,23 +215,34 @@ describe('in-process transport', () => {
       h,
       Array.from({ length: 50 }, (_, i) => ({ subject: `s${i % 3}`, sequence: i })),
     );
-    const rows = await waitFor(() => appliedRows(h), (r) => r.length >= 50);
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.length >= 50,
+    );
     expect(rows).toHaveLength(50);
     for (const subject of ['s0', 's1', 's2']) {
       const sequences = rows.filter((row) => row.subject === subject).map((row) => row.sequence);
       expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
     }
-    const pending = await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND topic NOT LIKE '%.dlq'`);
+    const pending = await h.dataSource.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND topic NOT LIKE '%.dlq'`,
+    );
     expect(pending[0].n).toBe(0);
   });
 
   it('applies a redelivered event once', async () => {
     await produce(h, [{ subject: 'dup', sequence: 1 }]);
-    await waitFor(() => appliedRows(h), (r) => r.some((row) => row.subject === 'dup'));
+    await waitFor(
+      () => appliedRows(h),
+      (r) => r.some((row) => row.subject === 'dup'),
+    );
     // Simulate a relay that died after publishing but before marking: the row goes out again.
     await h.dataSource.query(`UPDATE outbox SET published_at = NULL WHERE message_key = 'dup'`);
     await waitFor(
-      () => h.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE message_key = 'dup' AND published_at IS NULL`),
+      () =>
+        h.dataSource.query(
+          `SELECT count(*)::int AS n FROM outbox WHERE message_key = 'dup' AND published_at IS NULL`,
+        ),
       (r: { n: number }[]) => r[0]!.n === 0,
     );
     const rows = (await appliedRows(h)).filter((row) => row.subject === 'dup');
@@ -219,7 +255,10 @@ describe('in-process transport', () => {
       { subject: 'poison', sequence: 1, failUntilAttempt: 99 },
       { subject: 'after', sequence: 1 },
     ]);
-    const rows = await waitFor(() => appliedRows(h), (r) => r.some((row) => row.subject === 'after'));
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.some((row) => row.subject === 'after'),
+    );
     expect(rows.map((row) => row.subject)).toEqual(expect.arrayContaining(['flaky', 'after']));
     expect(rows.map((row) => row.subject)).not.toContain('poison');
     const dead = await h.dataSource.query<{ topic: string; headers: Record<string, string> }[]>(
@@ -229,7 +268,9 @@ describe('in-process transport', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]!.headers['rampart-dlq-reason']).toContain('planned failure 3');
     expect(dead[0]!.headers['rampart-dlq-attempts']).toBe('3');
-    const inbox = await h.dataSource.query(`SELECT status FROM inbox WHERE error LIKE '%planned failure 3%'`);
+    const inbox = await h.dataSource.query(
+      `SELECT status FROM inbox WHERE error LIKE '%planned failure 3%'`,
+    );
     expect(inbox).toEqual([{ status: 'dead-lettered' }]);
   });
 });
@@ -237,10 +278,17 @@ describe('in-process transport', () => {
 describeWithKafka('kafka transport (real broker)', (brokers) => {
   const transports: EventTransport[] = [];
   const harnesses: Harness[] = [];
-  const kafka = new Kafka({ clientId: 'rampart-test-inspector', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'rampart-test-inspector',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
 
   function kafkaTransport(): KafkaTransport {
-    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'rampart-test' }, logger);
+    const transport = new KafkaTransport(
+      { brokers: brokers.split(','), clientId: 'rampart-test' },
+      logger,
+    );
     transports.push(transport);
     return transport;
   }
@@ -250,13 +298,19 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     await admin.connect();
     try {
       const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+      return offsets.reduce(
+        (sum, partition) => sum + Number(partition.high) - Number(partition.low),
+        0,
+      );
     } finally {
       await admin.disconnect();
     }
   }
 
-  async function readAll(topic: string, expected: number): Promise<{ value: string; headers: Record<string, string> }[]> {
+  async function readAll(
+    topic: string,
+    expected: number,
+  ): Promise<{ value: string; headers: Record<string, string> }[]> {
     const consumer = kafka.consumer({ groupId: `inspector-${randomBytes(4).toString('hex')}` });
     const seen: { value: string; headers: Record<string, string> }[] = [];
     await consumer.connect();
@@ -264,12 +318,16 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     await consumer.run({
       eachMessage: ({ message }) => {
         const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+        for (const [name, value] of Object.entries(message.headers ?? {}))
+          headers[name] = String(value);
         seen.push({ value: message.value?.toString() ?? '', headers });
         return Promise.resolve();
       },
     });
-    await waitFor(() => Promise.resolve(seen.length), (n) => n >= expected);
+    await waitFor(
+      () => Promise.resolve(seen.length),
+      (n) => n >= expected,
+    );
     await consumer.disconnect();
     return seen;
   }
@@ -290,13 +348,24 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     const h = await harness(transport);
     harnesses.push(h);
     h.messaging.startRelay();
-    const events = Array.from({ length: 600 }, (_, i) => ({ subject: `user-${i % 7}`, sequence: i }));
+    const events = Array.from({ length: 600 }, (_, i) => ({
+      subject: `user-${i % 7}`,
+      sequence: i,
+    }));
     for (let i = 0; i < events.length; i += 100) await produce(h, events.slice(i, i + 100));
-    const rows = await waitFor(() => appliedRows(h), (r) => r.length >= events.length, 60_000);
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.length >= events.length,
+      60_000,
+    );
     expect(rows).toHaveLength(events.length);
     for (let s = 0; s < 7; s++) {
-      const sequences = rows.filter((row) => row.subject === `user-${s}`).map((row) => row.sequence);
-      expect(sequences).toEqual(events.filter((e) => e.subject === `user-${s}`).map((e) => e.sequence));
+      const sequences = rows
+        .filter((row) => row.subject === `user-${s}`)
+        .map((row) => row.sequence);
+      expect(sequences).toEqual(
+        events.filter((e) => e.subject === `user-${s}`).map((e) => e.sequence),
+      );
     }
   });
 
@@ -313,13 +382,22 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     });
     const h = await harness(crashing);
     harnesses.push(h);
-    await produce(h, Array.from({ length: 40 }, (_, i) => ({ subject: `k${i % 4}`, sequence: i })));
+    await produce(
+      h,
+      Array.from({ length: 40 }, (_, i) => ({ subject: `k${i % 4}`, sequence: i })),
+    );
     await expect(h.messaging.relay.drainOnce()).rejects.toThrow('relay killed after publish');
-    const unmarked = await h.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`);
+    const unmarked = await h.dataSource.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`,
+    );
     expect(unmarked[0].n).toBe(40);
     // A new relay (the restarted process) publishes the same rows again.
     h.messaging.startRelay();
-    const rows = await waitFor(() => appliedRows(h), (r) => r.length >= 40, 60_000);
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.length >= 40,
+      60_000,
+    );
     await sleep(1_000);
     expect(await appliedRows(h)).toHaveLength(40);
     expect(rows).toHaveLength(40);
@@ -338,11 +416,18 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     ]);
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: h.probe.topic.name, messages: [{ key: 'p', value: '{"not":"an event"' }] });
+    await producer.send({
+      topic: h.probe.topic.name,
+      messages: [{ key: 'p', value: '{"not":"an event"' }],
+    });
     await producer.disconnect();
     await produce(h, [{ subject: 'p', sequence: 3 }]);
 
-    const rows = await waitFor(() => appliedRows(h), (r) => r.length >= 2, 60_000);
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.length >= 2,
+      60_000,
+    );
     expect(rows.map((row) => row.sequence)).toEqual([2, 3]);
     const dead = await readAll(deadLetterTopic(h.probe.topic.name), 2);
     expect(dead).toHaveLength(2);
@@ -367,7 +452,10 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
       messages: [1, 2, 3].map(() => ({ key: 'r', value: row!.payload })),
     });
     await producer.disconnect();
-    await waitFor(() => appliedRows(h), (r) => r.length >= 1);
+    await waitFor(
+      () => appliedRows(h),
+      (r) => r.length >= 1,
+    );
     await sleep(1_500);
     expect(await appliedRows(h)).toHaveLength(1);
     const inbox = await h.dataSource.query(`SELECT status FROM inbox`);

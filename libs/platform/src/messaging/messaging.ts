@@ -69,12 +69,19 @@ export class Messaging {
   async start(): Promise<void> {
     const topics = [
       ...this.options.produces.map((event) => event.topic.name),
-      ...this.options.consumers.flatMap((consumer) => consumer.handlers.map(({ definition }) => definition.topic.name)),
+      ...this.options.consumers.flatMap((consumer) =>
+        consumer.handlers.map(({ definition }) => definition.topic.name),
+      ),
     ];
     await this.options.transport.ensureTopics([...new Set(topics)]);
     for (const definition of this.options.consumers) {
       await this.options.transport.subscribe(
-        new InboxConsumer(definition, this.options.dataSource, this.options.schema, this.options.logger),
+        new InboxConsumer(
+          definition,
+          this.options.dataSource,
+          this.options.schema,
+          this.options.logger,
+        ),
       );
     }
   }

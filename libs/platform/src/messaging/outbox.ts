@@ -36,7 +36,10 @@ export class Outbox {
    */
   async writeMany(
     transaction: EntityManager,
-    events: readonly (Omit<NewEvent<EventDefinition>, 'tenant'> & { definition: EventDefinition; tenant?: string })[],
+    events: readonly (Omit<NewEvent<EventDefinition>, 'tenant'> & {
+      definition: EventDefinition;
+      tenant?: string;
+    })[],
   ): Promise<string[]> {
     if (!transaction.queryRunner?.isTransactionActive) {
       throw new Error('Outbox.write needs the transaction of the state change it records');
@@ -44,7 +47,10 @@ export class Outbox {
     if (events.length === 0) return [];
     const envelopes = events.map(({ definition, ...event }) => ({
       topic: definition.topic.name,
-      envelope: createEvent(this.service, definition, { ...event, tenant: event.tenant ?? this.tenant }),
+      envelope: createEvent(this.service, definition, {
+        ...event,
+        tenant: event.tenant ?? this.tenant,
+      }),
     }));
     // One round trip for the rows and the relay's wake-up. The notification is delivered at
     // commit only and coalesced by PostgreSQL, so sending it with every write costs nothing more.

@@ -42,7 +42,9 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
     for (const [status, response] of Object.entries(route.responses)) {
       responses[status] = {
         description: response.description,
-        ...(response.schema ? { content: { 'application/json': { schema: jsonSchema(response.schema) } } } : {}),
+        ...(response.schema
+          ? { content: { 'application/json': { schema: jsonSchema(response.schema) } } }
+          : {}),
       };
     }
     responses['default'] = {
@@ -54,7 +56,12 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
       summary: route.summary,
       ...(route.security === 'workload' ? { security: [{ workload: [] }] } : { security: [] }),
       ...(route.request
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.request) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(route.request) } },
+            },
+          }
         : {}),
       responses,
     };
@@ -71,7 +78,8 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
           type: 'apiKey',
           in: 'header',
           name: 'Rampart-Workload-Assertion',
-          description: 'A short-lived EdDSA-signed JWT naming the calling service, audience-bound to this one.',
+          description:
+            'A short-lived EdDSA-signed JWT naming the calling service, audience-bound to this one.',
         },
       },
     },

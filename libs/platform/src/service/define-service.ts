@@ -38,7 +38,9 @@ export function defineDataService<C extends DataServiceConfig = DataServiceConfi
 ): DataServiceDefinition<C> {
   const route = SERVICE_ROUTES.find((candidate) => candidate.service === spec.name);
   if (!route) throw new Error(`${spec.name} is not in the service map`);
-  const prefix = route.prefixes.find((candidate) => route.openApiPath.startsWith(`${candidate}/`)) ?? route.prefixes[0];
+  const prefix =
+    route.prefixes.find((candidate) => route.openApiPath.startsWith(`${candidate}/`)) ??
+    route.prefixes[0];
   const serviceInfoPath = `${prefix}/v1/service-info`;
   return {
     kind: 'data',

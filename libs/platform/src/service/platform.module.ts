@@ -66,7 +66,12 @@ export class PlatformModule {
         HealthController,
         openApiController(options.openApiPath, buildOpenApiDocument(options.openApi)),
         ...(options.serviceInfoPath
-          ? [serviceInfoController(options.serviceInfoPath, { service: options.signer.service, version: options.openApi.version })]
+          ? [
+              serviceInfoController(options.serviceInfoPath, {
+                service: options.signer.service,
+                version: options.openApi.version,
+              }),
+            ]
           : []),
       ],
       providers,

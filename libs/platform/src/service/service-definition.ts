@@ -23,8 +23,9 @@ interface CommonDefinition {
 }
 
 /** A service that owns data and exchanges events. */
-export interface DataServiceDefinition<C extends DataServiceConfig = DataServiceConfig>
-  extends CommonDefinition {
+export interface DataServiceDefinition<
+  C extends DataServiceConfig = DataServiceConfig,
+> extends CommonDefinition {
   kind: 'data';
   configSchema: z.ZodType<C>;
   migrations: MigrationClass[];
@@ -48,6 +49,8 @@ export interface EdgeServiceDefinition<C extends BaseConfig = BaseConfig> extend
 export type ServiceDefinition = DataServiceDefinition | EdgeServiceDefinition;
 
 /** Checks an edge service against its own config type, then erases that type for the runtime. */
-export function defineEdgeService<C extends BaseConfig>(definition: EdgeServiceDefinition<C>): EdgeServiceDefinition {
+export function defineEdgeService<C extends BaseConfig>(
+  definition: EdgeServiceDefinition<C>,
+): EdgeServiceDefinition {
   return definition as unknown as EdgeServiceDefinition;
 }

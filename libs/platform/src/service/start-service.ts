@@ -65,7 +65,10 @@ export async function startService(
       data = await startData(definition, config as DataServiceConfig, logger, options, cleanups);
       const { dataSource, messaging } = data;
       readiness = [
-        { name: 'database', check: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1 },
+        {
+          name: 'database',
+          check: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1,
+        },
         { name: 'events', check: () => messaging.transport.isReady() },
       ];
     } else {
@@ -82,7 +85,12 @@ export async function startService(
           readiness,
           openApiPath: definition.openApiPath,
           ...(definition.serviceInfoPath ? { serviceInfoPath: definition.serviceInfoPath } : {}),
-          openApi: { title: `Rampart ${definition.name}`, version: definition.version, description: definition.description, routes: definition.routes },
+          openApi: {
+            title: `Rampart ${definition.name}`,
+            version: definition.version,
+            description: definition.description,
+            routes: definition.routes,
+          },
           ...(data ? { dataSource: data.dataSource, outbox: data.messaging.outbox } : {}),
         }),
         definition.module,
@@ -95,7 +103,9 @@ export async function startService(
       // Keep a caller's request id when it is well-formed, so one id follows a request through the edge.
       genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
         const incoming = request.headers['x-request-id'];
-        return typeof incoming === 'string' && /^[\w.-]{8,128}$/.test(incoming) ? incoming : randomUUID();
+        return typeof incoming === 'string' && /^[\w.-]{8,128}$/.test(incoming)
+          ? incoming
+          : randomUUID();
       },
     });
     const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, {
@@ -103,9 +113,12 @@ export async function startService(
       abortOnError: false,
     });
     app.useGlobalFilters(new ProblemDetailsFilter(logger));
-    app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
-      void reply.header('x-request-id', request.id);
-    });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onSend', async (request, reply) => {
+        void reply.header('x-request-id', request.id);
+      });
     if (definition.kind === 'edge' && definition.configureHttp) {
       await definition.configureHttp(app, config, logger);
     }

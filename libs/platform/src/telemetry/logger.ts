@@ -1,4 +1,10 @@
-import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import {
+  pino,
+  stdSerializers,
+  type DestinationStream,
+  type Logger,
+  type LoggerOptions,
+} from 'pino';
 import { trace } from '@opentelemetry/api';
 import type { LoggerService } from '@nestjs/common';
 
@@ -37,7 +43,8 @@ const SENSITIVE_KEYS = [
 
 const REDACT_PATHS = SENSITIVE_KEYS.flatMap((key) => {
   const safe = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
-  const join = (prefix: string) => (safe.startsWith('[') ? `${prefix}${safe}` : `${prefix}.${safe}`);
+  const join = (prefix: string) =>
+    safe.startsWith('[') ? `${prefix}${safe}` : `${prefix}.${safe}`;
   return [safe.startsWith('[') ? safe.slice(2, -2) : safe, join('*'), join('*.*')];
 });
 

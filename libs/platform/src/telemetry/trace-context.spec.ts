@@ -32,7 +32,9 @@ describe('trace context inside events', () => {
       traceFlags: TraceFlags.SAMPLED,
     };
     const active = trace.setSpanContext(context.active(), spanContext);
-    const event = context.with(active, () => createEvent('identity', probe, { subject: 's', data: {}, tenant: 't' }));
+    const event = context.with(active, () =>
+      createEvent('identity', probe, { subject: 's', data: {}, tenant: 't' }),
+    );
     expect(event.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
 
     const restored = trace.getSpanContext(contextFromTraceHeaders(event));

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ensureDatabase, provisionServiceDatabase, withCredentials } from '../database/provisioning.js';
+import {
+  ensureDatabase,
+  provisionServiceDatabase,
+  withCredentials,
+} from '../database/provisioning.js';
 
 export interface TestDatabase {
   /** URL of the service's own least-privilege role. */
@@ -15,7 +19,10 @@ export interface TestDatabase {
 /** The run's PostgreSQL admin URL, from the global setup. */
 export function testDatabaseAdminUrl(): string {
   const url = process.env['RAMPART_TEST_DATABASE_URL'];
-  if (!url) throw new Error('RAMPART_TEST_DATABASE_URL is not set: run tests through the workspace Jest config');
+  if (!url)
+    throw new Error(
+      'RAMPART_TEST_DATABASE_URL is not set: run tests through the workspace Jest config',
+    );
   return url;
 }
 

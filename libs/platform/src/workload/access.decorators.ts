@@ -3,7 +3,8 @@ import type { ServiceName } from '@rampart/contracts';
 
 export const ACCESS_POLICY = 'rampart:access-policy';
 
-export type AccessPolicy = { kind: 'public' } | { kind: 'workloads'; callers: readonly ServiceName[] };
+export type AccessPolicy =
+  { kind: 'public' } | { kind: 'workloads'; callers: readonly ServiceName[] };
 
 /** Anyone may call this route (health, discovery, OpenAPI). */
 export const Public = () => SetMetadata(ACCESS_POLICY, { kind: 'public' } satisfies AccessPolicy);

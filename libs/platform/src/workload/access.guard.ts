@@ -21,7 +21,8 @@ export class AccessGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
-    if (!policy) throw new RampartError('forbidden', 'No access policy is declared for this route.');
+    if (!policy)
+      throw new RampartError('forbidden', 'No access policy is declared for this route.');
     if (policy.kind === 'public') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { workload?: string }>();
     const header = request.headers[WORKLOAD_ASSERTION_HEADER];

@@ -36,7 +36,9 @@ export class WorkloadSigner {
   /** An assertion for calling `audience`; reused while it has more than half its life left. */
   async assertionFor(audience: string): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const hit = this.cached.find((entry) => entry.audience === audience && entry.expires - now > ASSERTION_TTL_SECONDS / 2);
+    const hit = this.cached.find(
+      (entry) => entry.audience === audience && entry.expires - now > ASSERTION_TTL_SECONDS / 2,
+    );
     if (hit) return hit.token;
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: ALGORITHM, typ: 'rampart-workload+jwt', kid: this.service })
@@ -71,7 +73,8 @@ export class WorkloadVerifier {
     let caller: string;
     try {
       const header = decodeProtectedHeader(assertion);
-      if (header.alg !== ALGORITHM || typeof header.kid !== 'string') return { ok: false, reason: 'malformed' };
+      if (header.alg !== ALGORITHM || typeof header.kid !== 'string')
+        return { ok: false, reason: 'malformed' };
       caller = header.kid;
     } catch {
       return { ok: false, reason: 'malformed' };
@@ -88,7 +91,8 @@ export class WorkloadVerifier {
         clockTolerance: MAX_CLOCK_SKEW_SECONDS,
         requiredClaims: ['exp', 'iat', 'jti'],
       });
-      if ((payload.exp ?? 0) - (payload.iat ?? 0) > ASSERTION_TTL_SECONDS) return { ok: false, reason: 'invalid' };
+      if ((payload.exp ?? 0) - (payload.iat ?? 0) > ASSERTION_TTL_SECONDS)
+        return { ok: false, reason: 'invalid' };
       return { ok: true, caller };
     } catch {
       return { ok: false, reason: 'invalid' };
@@ -99,21 +103,30 @@ export class WorkloadVerifier {
 async function assertPrivate(path: string): Promise<void> {
   const { mode } = await stat(path);
   if ((mode & 0o077) !== 0) {
-    throw new Error(`${path} is readable by others (mode ${(mode & 0o777).toString(8)}); it must be 0600`);
+    throw new Error(
+      `${path} is readable by others (mode ${(mode & 0o777).toString(8)}); it must be 0600`,
+    );
   }
 }
 
 /** Loads the service's private key (a JWK file that only its owner may read). */
-export async function loadWorkloadSigner(service: string, keyFile: string): Promise<WorkloadSigner> {
+export async function loadWorkloadSigner(
+  service: string,
+  keyFile: string,
+): Promise<WorkloadSigner> {
   await assertPrivate(keyFile);
   const jwk = JSON.parse(await readFile(keyFile, 'utf8')) as JWK;
   const key = await importJWK(jwk, ALGORITHM);
-  if (!('type' in key) || key.type !== 'private') throw new Error(`${keyFile} does not hold a private key`);
+  if (!('type' in key) || key.type !== 'private')
+    throw new Error(`${keyFile} does not hold a private key`);
   return new WorkloadSigner(service, key);
 }
 
 /** Loads the allowlist: every `<service>.pub.jwk` in `trustDir`. */
-export async function loadWorkloadVerifier(service: string, trustDir: string): Promise<WorkloadVerifier> {
+export async function loadWorkloadVerifier(
+  service: string,
+  trustDir: string,
+): Promise<WorkloadVerifier> {
   const trusted = new Map<string, CryptoKey>();
   for (const file of await readdir(trustDir)) {
     const match = /^([a-z][a-z-]*)\.pub\.jwk$/.exec(file);
@@ -140,13 +153,23 @@ export async function ensureWorkloadKeys(
   await chmod(privateDir, 0o700);
   const keyFile = (service: string) => join(privateDir, `${service}.jwk`);
   for (const service of services) {
-    const exists = await stat(keyFile(service)).then(() => true, () => false);
+    const exists = await stat(keyFile(service)).then(
+      () => true,
+      () => false,
+    );
     if (exists) continue;
-    const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
-    await writeFile(keyFile(service), JSON.stringify(await exportJWK(privateKey)), { mode: 0o600 });
-    await writeFile(join(trustDir, `${service}.pub.jwk`), JSON.stringify(await exportJWK(publicKey)), {
-      mode: 0o644,
+    const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, {
+      crv: 'Ed25519',
+      extractable: true,
     });
+    await writeFile(keyFile(service), JSON.stringify(await exportJWK(privateKey)), { mode: 0o600 });
+    await writeFile(
+      join(trustDir, `${service}.pub.jwk`),
+      JSON.stringify(await exportJWK(publicKey)),
+      {
+        mode: 0o644,
+      },
+    );
   }
   return { keyFile, trustDir };
 }

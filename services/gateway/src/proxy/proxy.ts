@@ -2,14 +2,25 @@ import { randomUUID } from 'node:crypto';
 import proxy from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
-import { ERROR_CODES, PROBLEM_CONTENT_TYPE, problemType, SERVICE_ROUTES, type ErrorCode } from '@rampart/contracts';
+import {
+  ERROR_CODES,
+  PROBLEM_CONTENT_TYPE,
+  problemType,
+  SERVICE_ROUTES,
+  type ErrorCode,
+} from '@rampart/contracts';
 import { WORKLOAD_ASSERTION_HEADER, type Logger } from '@rampart/platform';
 import { upstreamUrl, type GatewayConfig } from '../config/gateway.config.js';
 
 /** Headers a public caller may not set: they are only meaningful between services. */
 const INTERNAL_HEADERS = [WORKLOAD_ASSERTION_HEADER, 'x-forwarded-host', 'forwarded'];
 
-function sendUpstreamProblem(reply: FastifyReply, code: ErrorCode, service: string, errorId: string): void {
+function sendUpstreamProblem(
+  reply: FastifyReply,
+  code: ErrorCode,
+  service: string,
+  errorId: string,
+): void {
   void reply
     .status(ERROR_CODES[code].status)
     .header('content-type', PROBLEM_CONTENT_TYPE)
@@ -28,10 +39,15 @@ function sendUpstreamProblem(reply: FastifyReply, code: ErrorCode, service: stri
 export function upstreamProblem(error: Error): ErrorCode {
   const failure = error as { statusCode?: number; code?: string; cause?: { code?: string } };
   const code = failure.cause?.code ?? failure.code;
-  if (failure.statusCode === 504 || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    failure.statusCode === 504 ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return 'gateway-timeout';
   }
-  if (failure.statusCode === 503 || code === 'ECONNREFUSED' || code === 'ENOTFOUND') return 'service-unavailable';
+  if (failure.statusCode === 503 || code === 'ECONNREFUSED' || code === 'ENOTFOUND')
+    return 'service-unavailable';
   return 'bad-gateway';
 }
 
@@ -61,7 +77,10 @@ export async function registerProxies(
           onError: (reply, { error }) => {
             const problem = upstreamProblem(error);
             const errorId = randomUUID();
-            logger.warn({ err: error, errorId, service: route.service, problem }, 'upstream failed');
+            logger.warn(
+              { err: error, errorId, service: route.service, problem },
+              'upstream failed',
+            );
             sendUpstreamProblem(reply as unknown as FastifyReply, problem, route.service, errorId);
           },
         },

@@ -50,7 +50,9 @@ export class InProcessTransport implements EventTransport {
 
   subscribe(subscription: Subscription): Promise<void> {
     if (this.subscriptions.some((existing) => existing.group === subscription.group)) {
-      return Promise.reject(new Error(`consumer group ${subscription.group} is already subscribed`));
+      return Promise.reject(
+        new Error(`consumer group ${subscription.group} is already subscribed`),
+      );
     }
     this.subscriptions.push(subscription);
     return Promise.resolve();

@@ -9,7 +9,12 @@ import {
 } from 'kafkajs';
 import { deadLetterTopic } from '@rampart/contracts';
 import type { Logger } from '../../telemetry/logger.js';
-import type { EventTransport, IncomingMessage, OutgoingMessage, Subscription } from '../transport.js';
+import type {
+  EventTransport,
+  IncomingMessage,
+  OutgoingMessage,
+  Subscription,
+} from '../transport.js';
 
 export interface KafkaTransportOptions {
   brokers: string[];
