@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,4 +165,28 @@ describe('all-in-one platform', () => {
       /RAMPART_MODE=production/,
     );
   });
+});
+
+describe('all-in-one start failure', () => {
+  it('gives up cleanly when a service cannot start, leaving no lock and no database behind', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'rampart-home-fail-'));
+    const gatewayPort = 23_000 + randomInt(0, 400) * 10;
+    // Someone else holds identity's port.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(gatewayPort + 1, '127.0.0.1', resolve));
+    try {
+      await expect(
+        startAllInOne({
+          RAMPART_HOME: home,
+          RAMPART_PORT: String(gatewayPort),
+          RAMPART_POSTGRES_PORT: String(await freePort()),
+          LOG_LEVEL: 'silent',
+        }),
+      ).rejects.toThrow(/EADDRINUSE/);
+      expect(existsSync(join(home, 'rampart.lock'))).toBe(false);
+      expect(existsSync(join(home, 'postgres/postmaster.pid'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  }, 60_000);
 });

@@ -125,9 +125,9 @@ export async function startAllInOne(
         withCredentials(adminUrl, { user: role, password: credentials.password }),
       );
     }
-    const started = await Promise.all(
-      DATA_SERVICES.map(async (definition) => {
-        const service = await startService(definition, {
+    const outcomes = await Promise.allSettled(
+      DATA_SERVICES.map((definition) =>
+        startService(definition, {
           mode: 'all-in-one',
           ...(transport ? { transport } : {}),
           env: {
@@ -137,16 +137,23 @@ export async function startAllInOne(
             DATABASE_SCHEMA: schemaOf(definition.name),
             WORKLOAD_KEY_FILE: keys.keyFile(definition.name),
           },
-        });
-        stops.push(() => service.stop());
-        return service;
-      }),
+        }),
+      ),
     );
+    const started = outcomes.flatMap((outcome) =>
+      outcome.status === 'fulfilled' ? [outcome.value] : [],
+    );
+    for (const service of started) stops.push(() => service.stop());
+    // Stopping runs these two first (newest first): the transport refuses new deliveries, then
+    // every relay stops, before any consumer's database goes away.
+    stops.push(async () => {
+      await Promise.all(started.map((service) => service.messaging?.stop()));
+    });
+    if (transport) stops.push(() => transport.stop());
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     // Every consumer of the process is subscribed: deliveries may begin.
-    if (transport) {
-      await transport.start();
-      stops.push(() => transport.stop());
-    }
+    await transport?.start();
     const upstreams = Object.fromEntries(
       SERVICE_ROUTES.map((route) => [
         `UPSTREAM_${route.service.toUpperCase().replace(/-/g, '_')}_URL`,

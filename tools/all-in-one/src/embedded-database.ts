@@ -17,6 +17,14 @@ async function stopOrphan(dataDir: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
   if (!Number.isInteger(pid)) return;
+  // Only a postgres serving this data folder: after a reboot the pid may belong to anything.
+  let commandLine = '';
+  try {
+    commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // not running: PostgreSQL removes a stale pid file itself
+  }
+  if (!commandLine.includes('postgres') || !commandLine.includes(dataDir)) return;
   try {
     process.kill(pid, 'SIGTERM');
   } catch {

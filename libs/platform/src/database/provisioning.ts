@@ -41,7 +41,9 @@ export async function provisionServiceDatabase(
         `CREATE ROLE ${role} LOGIN PASSWORD ${literal} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`,
       );
     } else {
-      await client.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${literal}`);
+      await client.query(
+        `ALTER ROLE ${role} WITH LOGIN PASSWORD ${literal} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
+      );
     }
     await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
     await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${role}`);

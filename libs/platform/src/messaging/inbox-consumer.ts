@@ -315,12 +315,20 @@ export class InboxConsumer implements Subscription {
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])`,
       [
         letters.map((letter) => deadLetterTopic(letter.message.topic)),
-        letters.map((letter) => letter.message.key ?? ''),
-        letters.map((letter) => letter.message.value ?? ''),
+        letters.map((letter) => withoutNul(letter.message.key ?? '')),
+        letters.map((letter) => storableValue(letter.message.value ?? '').value),
         letters.map((letter) =>
           JSON.stringify({
-            ...letter.message.headers,
-            'rampart-dlq-reason': letter.reason,
+            ...Object.fromEntries(
+              Object.entries(letter.message.headers).map(([name, value]) => [
+                withoutNul(name),
+                withoutNul(value),
+              ]),
+            ),
+            ...(storableValue(letter.message.value ?? '').base64
+              ? { 'rampart-dlq-encoding': 'base64' }
+              : {}),
+            'rampart-dlq-reason': withoutNul(letter.reason),
             'rampart-dlq-consumer': this.group,
             'rampart-dlq-source-position': letter.message.position,
             'rampart-dlq-attempts': String(letter.attempts),
@@ -330,6 +338,21 @@ export class InboxConsumer implements Subscription {
     );
     await transaction.query(`SELECT pg_notify($1, '')`, [outboxChannel(this.schema)]);
   }
+}
+
+/*
+ * PostgreSQL text and jsonb cannot hold NUL characters. A dead letter must always be storable, or
+ * its batch would fail forever: a value with NUL is kept whole as base64 (and says so in a
+ * header); keys, headers and reasons have NUL replaced.
+ */
+function storableValue(value: string): { value: string; base64: boolean } {
+  return value.includes('\u0000')
+    ? { value: Buffer.from(value, 'utf8').toString('base64'), base64: true }
+    : { value, base64: false };
+}
+
+function withoutNul(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
 }
 
 function rawId(message: IncomingMessage): string {

@@ -418,7 +418,11 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     await producer.connect();
     await producer.send({
       topic: h.probe.topic.name,
-      messages: [{ key: 'p', value: '{"not":"an event"' }],
+      messages: [
+        { key: 'p', value: '{"not":"an event"' },
+        // NUL cannot be stored in PostgreSQL text: the dead letter keeps it as base64.
+        { key: 'p\u0000', value: 'nul\u0000inside', headers: { 'x-bad': 'a\u0000b' } },
+      ],
     });
     await producer.disconnect();
     await produce(h, [{ subject: 'p', sequence: 3 }]);
@@ -429,11 +433,13 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
       60_000,
     );
     expect(rows.map((row) => row.sequence)).toEqual([2, 3]);
-    const dead = await readAll(deadLetterTopic(h.probe.topic.name), 2);
-    expect(dead).toHaveLength(2);
+    const dead = await readAll(deadLetterTopic(h.probe.topic.name), 3);
+    expect(dead).toHaveLength(3);
     const reasons = dead.map((letter) => letter.headers['rampart-dlq-reason'] ?? '');
-    expect(reasons).toContain('not JSON');
+    expect(reasons.filter((reason) => reason === 'not JSON')).toHaveLength(2);
     expect(reasons.find((reason) => reason !== 'not JSON')).toContain('planned failure 3');
+    const encoded = dead.find((letter) => letter.headers['rampart-dlq-encoding'] === 'base64');
+    expect(Buffer.from(encoded!.value, 'base64').toString()).toBe('nul\u0000inside');
     expect(h.attempts.size).toBe(3);
   });
 

@@ -93,6 +93,7 @@ export class OutboxRelay {
     while (this.running) {
       try {
         if (!(await this.ensureLeadership())) {
+          this.notified = false;
           await this.idle(this.pollIntervalMs * 5);
           continue;
         }
@@ -103,6 +104,7 @@ export class OutboxRelay {
         if (published < this.batchSize) await this.idle(this.pollIntervalMs);
       } catch (error) {
         failures += 1;
+        this.notified = false;
         const backoff = Math.min(30_000, 200 * 2 ** Math.min(failures, 8));
         this.logger.warn({ err: error, backoff }, 'outbox relay failed; retrying');
         await this.closeSession();
@@ -114,22 +116,29 @@ export class OutboxRelay {
   /** Holds the service-wide advisory lock on a dedicated session; LISTENs on the same session. */
   private async ensureLeadership(): Promise<boolean> {
     if (this.session) return true;
-    const session = new pg.Client({ connectionString: this.options.databaseUrl });
+    // keepAlive: a half-open session would otherwise keep its lock (and leadership) unnoticed.
+    const session = new pg.Client({ connectionString: this.options.databaseUrl, keepAlive: true });
     session.on('error', () => void this.closeSession());
-    await session.connect();
-    const lock = await session.query<{ leader: boolean }>(
-      `SELECT pg_try_advisory_lock(hashtext($1)) AS leader`,
-      [`rampart.outbox-relay.${this.options.schema}`],
-    );
-    if (!lock.rows[0]?.leader) {
-      await session.end();
-      return false;
+    try {
+      await session.connect();
+      const lock = await session.query<{ leader: boolean }>(
+        `SELECT pg_try_advisory_lock(hashtext($1)) AS leader`,
+        [`rampart.outbox-relay.${this.options.schema}`],
+      );
+      if (!lock.rows[0]?.leader) {
+        await session.end();
+        return false;
+      }
+      session.on('notification', () => {
+        this.notified = true;
+        this.wake?.();
+      });
+      await session.query(`LISTEN ${outboxChannel(this.options.schema)}`);
+    } catch (error) {
+      // Ending the session releases a lock taken before the failure.
+      await session.end().catch(() => undefined);
+      throw error;
     }
-    session.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
-    });
-    await session.query(`LISTEN ${outboxChannel(this.options.schema)}`);
     this.session = session;
     return true;
   }

@@ -53,9 +53,12 @@ export async function startService(
   const config = loadConfig(definition.name, definition.configSchema, env);
   const logger = options.logger ?? createLogger(definition.name, config.LOG_LEVEL);
   const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async () => {
-    for (const step of cleanups.reverse()) await step().catch(() => undefined);
-  };
+  let stopping: Promise<void> | undefined;
+  // Once only, newest first, however often it is called (SIGTERM then SIGINT).
+  const cleanup = () =>
+    (stopping ??= (async () => {
+      for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+    })());
   try {
     const signer = await loadWorkloadSigner(definition.name, config.WORKLOAD_KEY_FILE);
     const verifier = await loadWorkloadVerifier(definition.name, config.WORKLOAD_TRUST_DIR);

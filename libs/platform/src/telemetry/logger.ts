@@ -61,6 +61,11 @@ function errorSerializer(error: Error): Record<string, unknown> {
     const value = serialized[field];
     if (typeof value === 'string') serialized[field] = scrubSecrets(value);
   }
+  // Database errors carry the statement, its parameters (event payloads, personal data) and
+  // PostgreSQL's detail ("Key (email)=(...)"): none of that belongs in a log line.
+  for (const field of ['query', 'parameters', 'driverError', 'detail', 'where', 'cause']) {
+    delete serialized[field];
+  }
   return serialized;
 }
 

@@ -153,11 +153,14 @@ export async function ensureWorkloadKeys(
   await chmod(privateDir, 0o700);
   const keyFile = (service: string) => join(privateDir, `${service}.jwk`);
   for (const service of services) {
-    const exists = await stat(keyFile(service)).then(
-      () => true,
-      () => false,
-    );
-    if (exists) continue;
+    const present = (path: string) =>
+      stat(path).then(
+        () => true,
+        () => false,
+      );
+    // Both halves, or a new pair: a private key without its public half would never be trusted.
+    if ((await present(keyFile(service))) && (await present(join(trustDir, `${service}.pub.jwk`))))
+      continue;
     const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, {
       crv: 'Ed25519',
       extractable: true,

@@ -14,8 +14,13 @@ export class InProcessTransport implements EventTransport {
   readonly kind = 'in-process' as const;
   private readonly subscriptions: Subscription[] = [];
   private started = false;
+  private stopped = false;
   private release!: () => void;
-  private readonly ready = new Promise<void>((resolve) => (this.release = resolve));
+  private abandon!: (reason: Error) => void;
+  private readonly ready = new Promise<void>((resolve, reject) => {
+    this.release = resolve;
+    this.abandon = reject;
+  });
 
   start(): Promise<void> {
     this.started = true;
@@ -30,6 +35,7 @@ export class InProcessTransport implements EventTransport {
 
   async publish(messages: OutgoingMessage[]): Promise<void> {
     await this.ready;
+    if (this.stopped) throw new Error('in-process transport stopped');
     await Promise.all(
       this.subscriptions.map(async (subscription) => {
         const wanted = messages.filter((message) => subscription.topics.includes(message.topic));
@@ -62,8 +68,12 @@ export class InProcessTransport implements EventTransport {
     return Promise.resolve(this.started);
   }
 
+  /** Publishes still waiting for `start()` fail, so a relay stopping early is not stuck. */
   stop(): Promise<void> {
     this.started = false;
+    this.stopped = true;
+    this.ready.catch(() => undefined);
+    this.abandon(new Error('in-process transport stopped before it started'));
     return Promise.resolve();
   }
 }
