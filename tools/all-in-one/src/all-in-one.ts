@@ -147,7 +147,9 @@ export async function startAllInOne(
     // Stopping runs these two first (newest first): the transport refuses new deliveries, then
     // every relay stops, before any consumer's database goes away.
     stops.push(async () => {
-      await Promise.all(started.map((service) => service.messaging?.stop()));
+      await Promise.all(
+        started.flatMap((service) => (service.messaging ? [service.messaging.stop()] : [])),
+      );
     });
     if (transport) stops.push(() => transport.stop());
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
