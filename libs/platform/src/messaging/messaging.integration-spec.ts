@@ -12,6 +12,7 @@ import { createLogger } from '../telemetry/logger.js';
 import { InvalidEventError } from './event-factory.js';
 import { defineConsumer, on } from './inbox-consumer.js';
 import { Messaging } from './messaging.js';
+import { OutboxRelay } from './outbox-relay.js';
 import { CreateMessagingTables1764000000000 } from './messaging.migration.js';
 import type { EventTransport, OutgoingMessage } from './transport.js';
 import { InProcessTransport } from './transports/in-process.transport.js';
@@ -247,6 +248,42 @@ describe('in-process transport', () => {
     );
     const rows = (await appliedRows(h)).filter((row) => row.subject === 'dup');
     expect(rows).toHaveLength(1);
+  });
+
+  it('purges old published rows and expired inbox ids, but keeps dead letters', async () => {
+    await h.dataSource.query(`
+      INSERT INTO outbox (topic, message_key, payload, published_at) VALUES
+        ('rampart.test.old.v1', 'k', '{}', now() - interval '2 hours'),
+        ('rampart.test.old.v1.dlq', 'k', '{}', now() - interval '2 hours'),
+        ('rampart.test.old.v1', 'k', '{}', now())`);
+    await h.dataSource.query(`
+      INSERT INTO inbox (consumer, event_id, status, topic, settled_at) VALUES
+        ('old', 'expired', 'handled', 't', now() - interval '30 days'),
+        ('old', 'recent', 'handled', 't', now() - interval '1 day')`);
+    // A relay purges on its first round, then once a minute.
+    const relay = new OutboxRelay(h.dataSource, transport, logger, {
+      schema: h.database.schema,
+      databaseUrl: h.database.url,
+      pollIntervalMs: 50,
+    });
+    await h.messaging.stop();
+    relay.start();
+    const left = await waitFor(
+      () =>
+        h.dataSource.query<{ topic: string }[]>(
+          `SELECT topic FROM outbox WHERE topic LIKE 'rampart.test.old%' ORDER BY id`,
+        ),
+      (rows) => rows.length === 2,
+    );
+    await relay.stop();
+    h.messaging.startRelay();
+    expect(left.map((row) => row.topic)).toEqual([
+      'rampart.test.old.v1.dlq',
+      'rampart.test.old.v1',
+    ]);
+    expect(await h.dataSource.query(`SELECT event_id FROM inbox WHERE consumer = 'old'`)).toEqual([
+      { event_id: 'recent' },
+    ]);
   });
 
   it('retries a failing handler and dead-letters it after the last attempt', async () => {

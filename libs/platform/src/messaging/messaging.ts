@@ -44,7 +44,9 @@ export interface MessagingOptions {
   /** Topics this service produces to (created with their dead-letter topics where needed). */
   produces: readonly EventDefinition[];
   consumers: readonly ConsumerDefinition[];
-  relay?: Partial<Pick<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'retentionMs'>>;
+  relay?: Partial<
+    Pick<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'retentionMs' | 'inboxRetentionMs'>
+  >;
 }
 
 /** One service's event plumbing: its outbox, its relay and its inbox consumers on a transport. */

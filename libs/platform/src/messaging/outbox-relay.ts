@@ -14,6 +14,11 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** How long published rows are kept for inspection before they are purged. */
   retentionMs?: number;
+  /**
+   * How long the inbox remembers settled event ids. A redelivery older than this would be applied
+   * again, so it must exceed the longest redelivery window (Kafka's retention, 7 days by default).
+   */
+  inboxRetentionMs?: number;
 }
 
 interface OutboxRow {
@@ -34,6 +39,7 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly retentionMs: number;
+  private readonly inboxRetentionMs: number;
   private running = false;
   private loop: Promise<void> | undefined;
   private session: pg.Client | undefined;
@@ -51,6 +57,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 1_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.retentionMs = options.retentionMs ?? 60 * 60 * 1_000;
+    this.inboxRetentionMs = options.inboxRetentionMs ?? 14 * 24 * 60 * 60 * 1_000;
   }
 
   start(): void {
@@ -157,6 +164,7 @@ export class OutboxRelay {
     this.wake = undefined;
   }
 
+  /** Once a minute, by the leader only: old published rows, and inbox ids past their window. */
   private async purgeIfDue(): Promise<void> {
     const now = Date.now();
     if (now - this.lastPurge < 60_000) return;
@@ -165,6 +173,10 @@ export class OutboxRelay {
       // Dead letters stay: in all-in-one mode nothing else keeps them for an operator to inspect.
       `DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1) AND topic NOT LIKE '%.dlq'`,
       [this.retentionMs / 1_000],
+    );
+    await this.dataSource.query(
+      `DELETE FROM inbox WHERE settled_at < now() - make_interval(secs => $1)`,
+      [this.inboxRetentionMs / 1_000],
     );
   }
 }
