@@ -36,6 +36,8 @@ export class CreateMessagingTables1764000000000 implements MigrationInterface {
         settled_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (consumer, event_id)
       )`);
+    // The relay's retention purge.
+    await queryRunner.query(`CREATE INDEX inbox_settled_at ON inbox (settled_at)`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
