@@ -128,6 +128,7 @@ export default tseslint.config(
       'tools/**/*.ts',
       'libs/platform/src/workload/**/*.ts',
       'libs/platform/src/database/**/*.ts',
+      'services/key-management/src/root-of-trust/**/*.ts',
     ],
     rules: { 'security/detect-non-literal-fs-filename': 'off' },
   },

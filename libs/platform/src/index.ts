@@ -7,6 +7,7 @@ export * from './database/embedded-postgres-access.js';
 export * from './errors/rampart-error.js';
 export * from './errors/problem-details.js';
 export * from './errors/problem-details.filter.js';
+export * from './http/parse-request.js';
 export * from './health/health.js';
 export * from './messaging/transport.js';
 export * from './messaging/event-factory.js';

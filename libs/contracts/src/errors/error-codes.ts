@@ -5,6 +5,10 @@
 export const ERROR_CODES = {
   'bad-request': { status: 400, title: 'Bad request' },
   'validation-failed': { status: 400, title: 'Request validation failed' },
+  /** Wrong key, wrong associated data or tampered ciphertext: deliberately one answer for all. */
+  'decryption-failed': { status: 400, title: 'Decryption failed' },
+  /** The resource exists but is not in a state that allows the operation (a disabled key version). */
+  'failed-precondition': { status: 400, title: 'Failed precondition' },
   unauthenticated: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'Forbidden' },
   'not-found': { status: 404, title: 'Not found' },

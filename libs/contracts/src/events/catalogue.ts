@@ -6,6 +6,7 @@ import {
   IdentityLifecycle,
   KeyManagementLifecycle,
 } from './lifecycle/lifecycle.events.js';
+import { KeyEvents } from './key-management/key.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -17,6 +18,8 @@ export const EVENT_CATALOGUE = [
   KeyManagementLifecycle.started,
   ConsentLifecycle.started,
   AuditLifecycle.started,
+  KeyEvents.created,
+  KeyEvents.rotated,
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -100,7 +100,8 @@ export class WorkloadVerifier {
   }
 }
 
-async function assertPrivate(path: string): Promise<void> {
+/** Refuses a secret file that anyone but its owner may read. */
+export async function assertPrivateFile(path: string): Promise<void> {
   const { mode } = await stat(path);
   if ((mode & 0o077) !== 0) {
     throw new Error(
@@ -114,7 +115,7 @@ export async function loadWorkloadSigner(
   service: string,
   keyFile: string,
 ): Promise<WorkloadSigner> {
-  await assertPrivate(keyFile);
+  await assertPrivateFile(keyFile);
   const jwk = JSON.parse(await readFile(keyFile, 'utf8')) as JWK;
   const key = await importJWK(jwk, ALGORITHM);
   if (!('type' in key) || key.type !== 'private')
