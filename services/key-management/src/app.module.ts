@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { KeysModule } from './keys/keys.module.js';
 
 /** The key-management service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({})
+@Module({ imports: [KeysModule] })
 export class KeyManagementModule {}

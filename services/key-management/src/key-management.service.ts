@@ -1,8 +1,9 @@
-import { KeyManagementLifecycle } from '@rampart/contracts';
+import { KeyEvents, KeyManagementLifecycle } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { KeyManagementModule } from './app.module.js';
 import { keyManagementConfigSchema } from './config/key-management.config.js';
 import { keyManagementMigrations } from './database/migrations/index.js';
+import { keyManagementRoutes } from './keys/keys.routes.js';
 
 export const keyManagementService = defineDataService({
   name: 'key-management',
@@ -12,4 +13,6 @@ export const keyManagementService = defineDataService({
   configSchema: keyManagementConfigSchema,
   migrations: keyManagementMigrations,
   startedEvent: KeyManagementLifecycle.started,
+  produces: [KeyEvents.created, KeyEvents.rotated],
+  routes: keyManagementRoutes,
 });

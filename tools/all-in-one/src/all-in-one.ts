@@ -23,6 +23,7 @@ import { gatewayService } from '@rampart/gateway';
 import { identityService } from '@rampart/identity';
 import { keyManagementService } from '@rampart/key-management';
 import { writeBootstrapCredentials } from './bootstrap-credentials.js';
+import { ensureDevelopmentRootKey } from './development-root-key.js';
 import { startEmbeddedDatabase } from './embedded-database.js';
 import { acquireInstanceLock } from './instance-lock.js';
 
@@ -99,6 +100,7 @@ export async function startAllInOne(
       ...DATA_SERVICES.map((s) => s.name),
     ]);
     const bootstrap = await writeBootstrapCredentials(home);
+    const rootKeyFile = await ensureDevelopmentRootKey(home);
 
     const transport: EventTransport | undefined = config.KAFKA_BROKERS
       ? undefined
@@ -110,6 +112,8 @@ export async function startAllInOne(
       LOG_LEVEL: config.LOG_LEVEL,
       HOST: '127.0.0.1',
       WORKLOAD_TRUST_DIR: keys.trustDir,
+      // Read by key-management only; the other services' schemas drop it.
+      KMS_ROOT_KEY_FILE: rootKeyFile,
       ...(config.KAFKA_BROKERS ? { KAFKA_BROKERS: config.KAFKA_BROKERS } : {}),
     };
 

@@ -1,4 +1,10 @@
+import { z } from 'zod';
 import { dataServiceConfigSchema } from '@rampart/platform';
 
-/** Environment of the key-management service; its own variables are added here as features land. */
-export const keyManagementConfigSchema = dataServiceConfigSchema;
+/** Environment of the key-management service. */
+export const keyManagementConfigSchema = dataServiceConfigSchema.extend({
+  /** The root key: a file of exactly 32 random bytes, mode 0600 (a mounted secret). */
+  KMS_ROOT_KEY_FILE: z.string().min(1),
+});
+
+export type KeyManagementConfig = z.infer<typeof keyManagementConfigSchema>;

@@ -1,4 +1,5 @@
 import type { MigrationClass } from '@rampart/platform';
+import { CreateKeys1764100000000 } from './1764100000000-create-keys.js';
 
 /** The key-management schema's migrations, oldest first (the platform adds its messaging tables before them). */
-export const keyManagementMigrations: MigrationClass[] = [];
+export const keyManagementMigrations: MigrationClass[] = [CreateKeys1764100000000];

@@ -1,0 +1,76 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { SERVICE_NAMES } from '@rampart/contracts';
+import { AllowWorkloads, parseRequest, RampartError } from '@rampart/platform';
+import {
+  createKeyRequest,
+  decryptRequest,
+  encryptRequest,
+  keyName,
+  type KeyView,
+} from './dto/keys.dto.js';
+import { KeysService } from './keys.service.js';
+
+type WorkloadRequest = FastifyRequest & { workload?: string };
+
+const fromBase64 = (value: string | undefined) => Buffer.from(value ?? '', 'base64');
+
+/**
+ * `/kms/v1/keys`, with Google-style custom methods on the key resource (`{name}:encrypt`).
+ * Platform workloads only for now; per-key policies and access tokens come with the rest of the
+ * key-management issue.
+ */
+@Controller('kms/v1/keys')
+@AllowWorkloads(...SERVICE_NAMES)
+export class KeysController {
+  constructor(private readonly keys: KeysService) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@Body() body: unknown, @Req() request: WorkloadRequest): Promise<KeyView> {
+    const { name, purpose } = parseRequest(createKeyRequest, body);
+    return this.keys.create(name, purpose, request.workload ?? 'unknown');
+  }
+
+  @Get(':name')
+  get(@Param('name') name: string): Promise<KeyView> {
+    return this.keys.describe(parseRequest(keyName, name));
+  }
+
+  /** `POST /kms/v1/keys/{name}:{method}`: the method follows the last colon. */
+  @Post(':resource')
+  @HttpCode(200)
+  async custom(
+    @Param('resource') resource: string,
+    @Body() body: unknown,
+    @Req() request: WorkloadRequest,
+  ) {
+    const separator = resource.lastIndexOf(':');
+    const name = parseRequest(keyName, separator > 0 ? resource.slice(0, separator) : resource);
+    const method = separator > 0 ? resource.slice(separator + 1) : '';
+    switch (method) {
+      case 'encrypt': {
+        const input = parseRequest(encryptRequest, body);
+        const result = await this.keys.encrypt(
+          name,
+          fromBase64(input.plaintext),
+          fromBase64(input.associatedData),
+        );
+        return { ciphertext: result.ciphertext.toString('base64'), keyVersion: result.keyVersion };
+      }
+      case 'decrypt': {
+        const input = parseRequest(decryptRequest, body);
+        const result = await this.keys.decrypt(
+          name,
+          fromBase64(input.ciphertext),
+          fromBase64(input.associatedData),
+        );
+        return { plaintext: result.plaintext.toString('base64'), keyVersion: result.keyVersion };
+      }
+      case 'rotate':
+        return this.keys.rotate(name, request.workload ?? 'unknown');
+      default:
+        throw new RampartError('not-found', `Keys have no method "${method}".`);
+    }
+  }
+}

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  loadWorkloadSigner,
+  startService,
+  WORKLOAD_ASSERTION_HEADER,
+  type RunningService,
+} from '@rampart/platform';
+import {
+  createTestDatabase,
+  createTestWorkloadKeys,
+  type TestDatabase,
+} from '@rampart/platform/testing-support';
+import { keyManagementService } from '../key-management.service.js';
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+describe('keys API (real PostgreSQL, through HTTP with workload identity)', () => {
+  let service: RunningService;
+  let database: TestDatabase;
+  let env: Record<string, string>;
+  let assertion: string;
+
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const response = await fetch(`${service.url}${path}`, {
+      method,
+      headers: {
+        [WORKLOAD_ASSERTION_HEADER]: assertion,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined
+        ? {}
+        : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('key_management');
+    const keys = await createTestWorkloadKeys(['key-management', 'identity']);
+    const folder = await mkdtemp(join(tmpdir(), 'rampart-kms-'));
+    const rootKeyFile = join(folder, 'root.key');
+    await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
+    env = {
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: database.url,
+      DATABASE_SCHEMA: database.schema,
+      WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
+      WORKLOAD_TRUST_DIR: keys.trustDir,
+      KMS_ROOT_KEY_FILE: rootKeyFile,
+    };
+    service = await startService(keyManagementService, { env });
+    assertion = await (
+      await loadWorkloadSigner('identity', keys.keyFile('identity'))
+    ).assertionFor('key-management');
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await database?.drop();
+  });
+
+  it('creates a key once', async () => {
+    const created = await call('POST', '/kms/v1/keys', {
+      name: 'orders',
+      purpose: 'ENCRYPT_DECRYPT',
+    });
+    expect(created).toMatchObject({
+      status: 201,
+      body: { name: 'orders', primaryVersion: 1, minDecryptionVersion: 1 },
+    });
+    expect(
+      (await call('POST', '/kms/v1/keys', { name: 'orders', purpose: 'ENCRYPT_DECRYPT' })).status,
+    ).toBe(409);
+  });
+
+  it('round-trips with associated data, and refuses other data, tampering and other keys alike', async () => {
+    const encrypted = await call('POST', '/kms/v1/keys/orders:encrypt', {
+      plaintext: b64('card 4111'),
+      associatedData: b64('order-1'),
+    });
+    expect(encrypted.status).toBe(200);
+    const ciphertext = encrypted.body['ciphertext'] as string;
+    expect(Buffer.from(ciphertext, 'base64').toString('latin1')).not.toContain('card 4111');
+
+    const decrypted = await call('POST', '/kms/v1/keys/orders:decrypt', {
+      ciphertext,
+      associatedData: b64('order-1'),
+    });
+    expect(decrypted).toMatchObject({
+      status: 200,
+      body: { plaintext: b64('card 4111'), keyVersion: 1 },
+    });
+
+    const tampered = Buffer.from(ciphertext, 'base64');
+    tampered[tampered.length - 20]! ^= 1;
+    await call('POST', '/kms/v1/keys', { name: 'other', purpose: 'ENCRYPT_DECRYPT' });
+    const failures = await Promise.all([
+      call('POST', '/kms/v1/keys/orders:decrypt', { ciphertext, associatedData: b64('order-2') }),
+      call('POST', '/kms/v1/keys/orders:decrypt', { ciphertext }),
+      call('POST', '/kms/v1/keys/orders:decrypt', {
+        ciphertext: tampered.toString('base64'),
+        associatedData: b64('order-1'),
+      }),
+      call('POST', '/kms/v1/keys/other:decrypt', { ciphertext, associatedData: b64('order-1') }),
+      call('POST', '/kms/v1/keys/orders:decrypt', { ciphertext: b64('not a ciphertext at all') }),
+    ]);
+    for (const failure of failures) {
+      expect(failure).toMatchObject({ status: 400, body: { code: 'decryption-failed' } });
+      // One answer for every cause: nothing tells the caller which check failed.
+      expect(failure.body['detail']).toBe(failures[0].body['detail']);
+    }
+  });
+
+  it('rotates: new ciphertext uses the new version, old ciphertext still decrypts', async () => {
+    const before = await call('POST', '/kms/v1/keys/orders:encrypt', { plaintext: b64('v1 data') });
+    const rotated = await call('POST', '/kms/v1/keys/orders:rotate');
+    expect(rotated).toMatchObject({ status: 200, body: { primaryVersion: 2 } });
+    const after = await call('POST', '/kms/v1/keys/orders:encrypt', { plaintext: b64('v2 data') });
+    expect(after.body['keyVersion']).toBe(2);
+    const old = await call('POST', '/kms/v1/keys/orders:decrypt', {
+      ciphertext: before.body['ciphertext'],
+    });
+    expect(old).toMatchObject({ status: 200, body: { plaintext: b64('v1 data'), keyVersion: 1 } });
+    const key = await call('GET', '/kms/v1/keys/orders');
+    expect(
+      (key.body['versions'] as { version: number; state: string }[]).map((v) => [
+        v.version,
+        v.state,
+      ]),
+    ).toEqual([
+      [1, 'ENABLED'],
+      [2, 'ENABLED'],
+    ]);
+  });
+
+  it('keeps version material wrapped at rest and records key events, never material', async () => {
+    const rows = await service.dataSource!.query<{ length: number }[]>(
+      `SELECT length(wrapped_material) AS length FROM key_versions WHERE key_name = 'orders'`,
+    );
+    expect(rows.map((row) => row.length)).toEqual([60, 60]); // iv 12 + tag 16 + 32 wrapped bytes
+    const events = await service.dataSource!.query<{ payload: string }[]>(
+      `SELECT payload FROM outbox WHERE topic = 'rampart.key-management.key.v1' AND message_key = 'orders' ORDER BY id`,
+    );
+    expect(
+      events.map((row) => (JSON.parse(row.payload) as { type: string; data: unknown }).data),
+    ).toEqual([
+      { name: 'orders', purpose: 'ENCRYPT_DECRYPT', version: 1, caller: 'identity' },
+      { name: 'orders', purpose: 'ENCRYPT_DECRYPT', version: 2, caller: 'identity' },
+    ]);
+  });
+
+  it('answers bad input with problem+json and the right status', async () => {
+    expect((await call('GET', '/kms/v1/keys/missing')).status).toBe(404);
+    expect(
+      (await call('POST', '/kms/v1/keys/missing:encrypt', { plaintext: b64('x') })).status,
+    ).toBe(404);
+    expect(
+      await call('POST', '/kms/v1/keys/orders:encrypt', { plaintext: 'not base64!' }),
+    ).toMatchObject({
+      status: 400,
+      body: { code: 'validation-failed', errors: [{ path: 'plaintext' }] },
+    });
+    expect((await call('POST', '/kms/v1/keys/orders:shred', {})).status).toBe(404);
+    expect(
+      (await call('POST', '/kms/v1/keys', { name: 'Bad Name', purpose: 'ENCRYPT_DECRYPT' })).status,
+    ).toBe(400);
+    expect((await call('POST', '/kms/v1/keys/orders:encrypt', '{"plaintext":', {})).status).toBe(
+      400,
+    );
+    const huge = { plaintext: Buffer.alloc(2 * 1024 * 1024).toString('base64') };
+    expect((await call('POST', '/kms/v1/keys/orders:encrypt', huge)).status).toBe(413);
+    expect(
+      (await call('GET', '/kms/v1/keys/orders', undefined, { [WORKLOAD_ASSERTION_HEADER]: '' }))
+        .status,
+    ).toBe(401);
+  });
+
+  it('refuses to start with a root key file others can read', async () => {
+    const loose = join(await mkdtemp(join(tmpdir(), 'rampart-kms-loose-')), 'root.key');
+    await writeFile(loose, randomBytes(32));
+    await chmod(loose, 0o644);
+    await expect(
+      startService(keyManagementService, { env: { ...env, KMS_ROOT_KEY_FILE: loose } }),
+    ).rejects.toThrow(/must be 0600/);
+  });
+});
