@@ -46,9 +46,10 @@ const dependencyRules = (testFiles) => [
       ...(testFiles ? ['type:testing'] : []),
     ],
   },
+  // Benchmarks drive real services.
   {
     sourceTag: 'type:tooling',
-    onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:testing'],
+    onlyDependOnLibsWithTags: ['type:app', 'type:contracts', 'type:platform', 'type:testing'],
   },
 ];
 

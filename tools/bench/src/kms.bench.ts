@@ -1,0 +1,134 @@
+/**
+ * Key-management HTTP throughput: `:encrypt` and `:decrypt` of 1 KiB through the real service
+ * (real PostgreSQL, workload assertions, the full Nest/Fastify stack), driven over keep-alive
+ * connections for a fixed time per phase. Not a test: run with `npx nx run bench:kms`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { keyManagementService } from '@rampart/key-management';
+import { loadWorkloadSigner, startService, WORKLOAD_ASSERTION_HEADER } from '@rampart/platform';
+import { createTestDatabase, createTestWorkloadKeys } from '@rampart/platform/testing-support';
+import { startTestPostgres } from '@rampart/testing';
+import { summarize, table } from './stats.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const PAYLOAD_BYTES = Number(process.env['BENCH_PAYLOAD_BYTES'] ?? 1024);
+
+interface PhaseResult {
+  phase: string;
+  ops: number;
+  errors: number;
+  opsPerSecond: number;
+  latencyMs: ReturnType<typeof summarize>;
+}
+
+async function runPhase(
+  phase: string,
+  pool: Pool,
+  path: string,
+  body: () => string,
+  headers: Record<string, string>,
+): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + SECONDS * 1_000;
+  const started = performance.now();
+  // Closed loop: each connection keeps one request in flight until the deadline.
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < deadline) {
+        const sent = performance.now();
+        const response = await pool.request({ method: 'POST', path, headers, body: body() });
+        await response.body.dump();
+        if (response.statusCode === 200) latencies.push(performance.now() - sent);
+        else errors += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1_000;
+  return {
+    phase,
+    ops: latencies.length,
+    errors,
+    opsPerSecond: latencies.length / elapsed,
+    latencyMs: summarize(Float64Array.from(latencies)),
+  };
+}
+
+const postgres = await startTestPostgres();
+process.env['RAMPART_TEST_DATABASE_URL'] = postgres.adminUrl;
+const database = await createTestDatabase('key_management');
+const keys = await createTestWorkloadKeys(['key-management', 'identity']);
+const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-kms-bench-')), 'root.key');
+await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
+const service = await startService(keyManagementService, {
+  env: {
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: database.url,
+    DATABASE_SCHEMA: database.schema,
+    DATABASE_POOL_SIZE: '20',
+    WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
+    WORKLOAD_TRUST_DIR: keys.trustDir,
+    KMS_ROOT_KEY_FILE: rootKeyFile,
+  },
+});
+const pool = new Pool(service.url, { connections: CONNECTIONS });
+try {
+  const signer = await loadWorkloadSigner('identity', keys.keyFile('identity'));
+  const headers = {
+    'content-type': 'application/json',
+    [WORKLOAD_ASSERTION_HEADER]: await signer.assertionFor('key-management'),
+  };
+  await pool.request({
+    method: 'POST',
+    path: '/kms/v1/keys',
+    headers,
+    body: JSON.stringify({ name: 'bench', purpose: 'ENCRYPT_DECRYPT' }),
+  });
+  const plaintext = randomBytes(PAYLOAD_BYTES).toString('base64');
+  const associatedData = Buffer.from('bench-context').toString('base64');
+  const encryptBody = JSON.stringify({ plaintext, associatedData });
+  const sample = await pool.request({
+    method: 'POST',
+    path: '/kms/v1/keys/bench:encrypt',
+    headers,
+    body: encryptBody,
+  });
+  const { ciphertext } = (await sample.body.json()) as { ciphertext: string };
+  const decryptBody = JSON.stringify({ ciphertext, associatedData });
+
+  // Warm-up: JIT, connection pools, the unwrapped-key cache.
+  await runPhase('warm-up', pool, '/kms/v1/keys/bench:encrypt', () => encryptBody, headers);
+  const results = [
+    await runPhase('encrypt 1 KiB', pool, '/kms/v1/keys/bench:encrypt', () => encryptBody, headers),
+    await runPhase('decrypt 1 KiB', pool, '/kms/v1/keys/bench:decrypt', () => decryptBody, headers),
+  ];
+  const f = (value: number) => value.toFixed(1);
+  process.stdout.write(
+    `\nKey management over HTTP: ${CONNECTIONS} connections, ${SECONDS} s per phase, ${PAYLOAD_BYTES}-byte payloads\n\n` +
+      table([
+        ['phase', 'ops', 'errors', 'ops/s', 'p50 ms', 'p99 ms', 'max ms'],
+        ...results.map((result) => [
+          result.phase,
+          String(result.ops),
+          String(result.errors),
+          result.opsPerSecond.toFixed(0),
+          f(result.latencyMs.p50),
+          f(result.latencyMs.p99),
+          f(result.latencyMs.max),
+        ]),
+      ]) +
+      `\nBENCH_RESULT ${JSON.stringify({ node: process.version, connections: CONNECTIONS, seconds: SECONDS, results })}\n`,
+  );
+} finally {
+  await pool.close();
+  await service.stop();
+  await database.drop();
+  await postgres.stop();
+}
+process.exit(0);
