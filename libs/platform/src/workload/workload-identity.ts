@@ -20,6 +20,7 @@ export const WORKLOAD_ASSERTION_HEADER = 'rampart-workload-assertion';
 const ALGORITHM = 'EdDSA';
 const ASSERTION_TTL_SECONDS = 60;
 const MAX_CLOCK_SKEW_SECONDS = 5;
+const VERIFIED_CACHE_LIMIT = 10_000;
 
 export function workloadId(service: string): string {
   return `spiffe://rampart/service/${service}`;
@@ -68,8 +69,40 @@ export class WorkloadVerifier {
     private readonly trusted: ReadonlyMap<string, CryptoKey>,
   ) {}
 
+  /**
+   * Assertions already verified, until they expire: callers reuse one for half its life, so the
+   * signature is checked once per assertion rather than once per request.
+   */
+  private readonly verified = new Map<string, { caller: string; expiresAt: number }>();
+
   async verify(assertion: string | undefined): Promise<WorkloadVerification> {
     if (!assertion) return { ok: false, reason: 'missing' };
+    const known = this.verified.get(assertion);
+    if (known) {
+      if (Date.now() < known.expiresAt) return { ok: true, caller: known.caller };
+      this.verified.delete(assertion);
+    }
+    const result = await this.verifySignature(assertion);
+    if (result.ok) this.remember(assertion, result.caller, result.expiresAt);
+    return result.ok ? { ok: true, caller: result.caller } : result;
+  }
+
+  private remember(assertion: string, caller: string, expiresAt: number): void {
+    if (this.verified.size >= VERIFIED_CACHE_LIMIT) {
+      const now = Date.now();
+      for (const [token, entry] of this.verified)
+        if (entry.expiresAt <= now) this.verified.delete(token);
+      if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
+    }
+    this.verified.set(assertion, { caller, expiresAt });
+  }
+
+  private async verifySignature(
+    assertion: string,
+  ): Promise<
+    | { ok: true; caller: string; expiresAt: number }
+    | { ok: false; reason: 'malformed' | 'untrusted' | 'invalid' }
+  > {
     let caller: string;
     try {
       const header = decodeProtectedHeader(assertion);
@@ -93,7 +126,8 @@ export class WorkloadVerifier {
       });
       if ((payload.exp ?? 0) - (payload.iat ?? 0) > ASSERTION_TTL_SECONDS)
         return { ok: false, reason: 'invalid' };
-      return { ok: true, caller };
+      // Trusted until its own expiry (plus the same skew jwtVerify allows), never longer.
+      return { ok: true, caller, expiresAt: ((payload.exp ?? 0) + MAX_CLOCK_SKEW_SECONDS) * 1000 };
     } catch {
       return { ok: false, reason: 'invalid' };
     }

@@ -11,9 +11,36 @@ import { KeysRepository, type KeyRow } from './keys.repository.js';
 /** Unwrapped version keys kept in memory; versions never change their material, only their state. */
 const CACHE_LIMIT = 1_000;
 
+/**
+ * How long a key or version row read on the hot path is reused. A change made by this instance
+ * is seen at once; one made by another replica (a rotation, a disabled version) within this time.
+ */
+const ROW_TTL_MS = 1_000;
+
+class RowCache {
+  private readonly entries = new Map<string, { value: Promise<unknown>; until: number }>();
+
+  get<T>(id: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.entries.get(id);
+    if (hit && hit.until > now) return hit.value as Promise<T>;
+    if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
+    const value = load();
+    this.entries.set(id, { value, until: now + ROW_TTL_MS });
+    // A failed load is not remembered.
+    value.catch(() => this.entries.delete(id));
+    return value;
+  }
+
+  forget(id: string): void {
+    this.entries.delete(id);
+  }
+}
+
 @Injectable()
 export class KeysService {
   private readonly material = new Map<string, KeyObject>();
+  private readonly rows = new RowCache();
 
   constructor(
     private readonly keys: KeysRepository,
@@ -32,6 +59,7 @@ export class KeysService {
       return true;
     });
     if (!created) throw keyExists(name);
+    this.rows.forget(`key:${name}`);
     return this.describe(name);
   }
 
@@ -68,6 +96,7 @@ export class KeysService {
         data: { name, purpose: key.purpose, version, caller },
       });
     });
+    this.rows.forget(`key:${name}`);
     return this.describe(name);
   }
 
@@ -111,14 +140,16 @@ export class KeysService {
   }
 
   private async requireKey(name: string): Promise<KeyRow> {
-    const key = await this.keys.find(name);
+    const key = await this.rows.get(`key:${name}`, () => this.keys.find(name));
     if (!key) throw keyNotFound(name);
     return key;
   }
 
-  /** The version's key, if the version exists and is enabled (checked on every call). */
+  /** The version's key, if the version exists and is enabled (its state at most ROW_TTL_MS old). */
   private async usableVersion(name: string, version: number): Promise<KeyObject> {
-    const row = await this.keys.version(name, version);
+    const row = await this.rows.get(`version:${name}:${version}`, () =>
+      this.keys.version(name, version),
+    );
     if (!row) throw decryptionFailed();
     if (row.state !== 'ENABLED' || !row.wrapped_material)
       throw versionUnavailable(name, version, row.state);
@@ -132,7 +163,6 @@ export class KeysService {
         const oldest = this.material.keys().next();
         if (!oldest.done) this.material.delete(oldest.value);
       }
-      this.material.delete(this.material.keys().next().value!);
       this.material.set(id, key);
     }
     return key;
