@@ -3,7 +3,9 @@ import { createTestWorkloadKeys } from '../testing-support/test-workload-keys.js
 import { loadWorkloadSigner, loadWorkloadVerifier } from './workload-identity.js';
 
 describe('workload assertions', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('accepts a trusted caller for this audience only, and not once expired (cache included)', async () => {
     const keys = await createTestWorkloadKeys(['identity', 'key-management', 'audit']);
