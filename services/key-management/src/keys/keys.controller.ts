@@ -4,6 +4,7 @@ import { SERVICE_NAMES } from '@rampart/contracts';
 import { AllowWorkloads, parseRequest, RampartError } from '@rampart/platform';
 import {
   createKeyRequest,
+  generateDataKeyRequest,
   decryptRequest,
   encryptRequest,
   keyName,
@@ -66,6 +67,24 @@ export class KeysController {
           fromBase64(input.associatedData),
         );
         return { plaintext: result.plaintext.toString('base64'), keyVersion: result.keyVersion };
+      }
+      case 'rewrap': {
+        const input = parseRequest(decryptRequest, body);
+        const result = await this.keys.rewrap(
+          name,
+          fromBase64(input.ciphertext),
+          fromBase64(input.associatedData),
+        );
+        return { ciphertext: result.ciphertext.toString('base64'), keyVersion: result.keyVersion };
+      }
+      case 'generateDataKey': {
+        const input = parseRequest(generateDataKeyRequest, body ?? {});
+        const result = await this.keys.generateDataKey(name, fromBase64(input.associatedData));
+        return {
+          plaintext: result.plaintext.toString('base64'),
+          ciphertext: result.ciphertext.toString('base64'),
+          keyVersion: result.keyVersion,
+        };
       }
       case 'rotate':
         return this.keys.rotate(name, request.workload ?? 'unknown');

@@ -144,6 +144,52 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
     ]);
   });
 
+  it('rewraps old ciphertext to the primary version without returning plaintext', async () => {
+    const first = await call('POST', '/kms/v1/keys', {
+      name: 'rewrap-me',
+      purpose: 'ENCRYPT_DECRYPT',
+    });
+    expect(first.status).toBe(201);
+    const old = await call('POST', '/kms/v1/keys/rewrap-me:encrypt', {
+      plaintext: b64('secret'),
+      associatedData: b64('ctx'),
+    });
+    await call('POST', '/kms/v1/keys/rewrap-me:rotate');
+    const rewrapped = await call('POST', '/kms/v1/keys/rewrap-me:rewrap', {
+      ciphertext: old.body['ciphertext'],
+      associatedData: b64('ctx'),
+    });
+    expect(rewrapped).toMatchObject({ status: 200, body: { keyVersion: 2 } });
+    expect(rewrapped.body['plaintext']).toBeUndefined();
+    const opened = await call('POST', '/kms/v1/keys/rewrap-me:decrypt', {
+      ciphertext: rewrapped.body['ciphertext'],
+      associatedData: b64('ctx'),
+    });
+    expect(opened).toMatchObject({
+      status: 200,
+      body: { plaintext: b64('secret'), keyVersion: 2 },
+    });
+    const wrongContext = await call('POST', '/kms/v1/keys/rewrap-me:rewrap', {
+      ciphertext: old.body['ciphertext'],
+    });
+    expect(wrongContext).toMatchObject({ status: 400, body: { code: 'decryption-failed' } });
+  });
+
+  it('generates data keys whose ciphertext decrypts to the same key', async () => {
+    const dataKey = await call('POST', '/kms/v1/keys/orders:generateDataKey', {
+      associatedData: b64('tenant-7'),
+    });
+    expect(dataKey.status).toBe(200);
+    expect(Buffer.from(dataKey.body['plaintext'] as string, 'base64')).toHaveLength(32);
+    const unwrapped = await call('POST', '/kms/v1/keys/orders:decrypt', {
+      ciphertext: dataKey.body['ciphertext'],
+      associatedData: b64('tenant-7'),
+    });
+    expect(unwrapped.body['plaintext']).toBe(dataKey.body['plaintext']);
+    const another = await call('POST', '/kms/v1/keys/orders:generateDataKey', {});
+    expect(another.body['plaintext']).not.toBe(dataKey.body['plaintext']);
+  });
+
   it('keeps version material wrapped at rest and records key events, never material', async () => {
     const rows = await service.dataSource!.query<{ length: number }[]>(
       `SELECT length(wrapped_material) AS length FROM key_versions WHERE key_name = 'orders'`,

@@ -1,6 +1,8 @@
 import type { OpenApiRoute } from '@rampart/platform';
 import {
   createKeyRequest,
+  dataKeyResponse,
+  generateDataKeyRequest,
   decryptRequest,
   decryptResponse,
   encryptRequest,
@@ -49,6 +51,24 @@ export const keyManagementRoutes: OpenApiRoute[] = [
     security: 'workload',
     request: decryptRequest,
     responses: { 200: { description: 'The plaintext.', schema: decryptResponse } },
+  },
+  {
+    method: 'post',
+    path: '/kms/v1/keys/{name}:rewrap',
+    operationId: 'rewrap',
+    summary: 'Re-encrypt under the primary version; the plaintext never leaves the service.',
+    security: 'workload',
+    request: decryptRequest,
+    responses: { 200: { description: 'The new ciphertext.', schema: encryptResponse } },
+  },
+  {
+    method: 'post',
+    path: '/kms/v1/keys/{name}:generateDataKey',
+    operationId: 'generateDataKey',
+    summary: 'A fresh 256-bit data key, in plaintext and encrypted under this key.',
+    security: 'workload',
+    request: generateDataKeyRequest,
+    responses: { 200: { description: 'The data key.', schema: dataKeyResponse } },
   },
   {
     method: 'post',

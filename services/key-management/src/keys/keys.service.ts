@@ -113,6 +113,36 @@ export class KeysService {
     };
   }
 
+  /**
+   * Re-encrypts under the primary version without the plaintext leaving the service: after a
+   * rotation, callers move their stored ciphertext forward with this.
+   */
+  async rewrap(
+    name: string,
+    ciphertext: Buffer,
+    associatedData: Buffer,
+  ): Promise<{ ciphertext: Buffer; keyVersion: number }> {
+    const { plaintext } = await this.decrypt(name, ciphertext, associatedData);
+    try {
+      return await this.encrypt(name, plaintext, associatedData);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /**
+   * A fresh 256-bit data key for envelope encryption: its plaintext for the caller to encrypt
+   * locally with, and the same key encrypted under this key to store beside the data.
+   */
+  async generateDataKey(
+    name: string,
+    associatedData: Buffer,
+  ): Promise<{ plaintext: Buffer; ciphertext: Buffer; keyVersion: number }> {
+    const plaintext = randomBytes(32);
+    const { ciphertext, keyVersion } = await this.encrypt(name, plaintext, associatedData);
+    return { plaintext, ciphertext, keyVersion };
+  }
+
   async decrypt(
     name: string,
     ciphertext: Buffer,

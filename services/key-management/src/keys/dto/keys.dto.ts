@@ -21,6 +21,16 @@ export const decryptRequest = z.strictObject({
   associatedData: base64.optional(),
 });
 
+export const generateDataKeyRequest = z.strictObject({
+  associatedData: base64.optional(),
+});
+
+export const dataKeyResponse = z.object({
+  plaintext: z.string().describe('The data key, base64: use it, then forget it'),
+  ciphertext: z.string().describe('The data key encrypted under this key: store it with the data'),
+  keyVersion: z.number().int(),
+});
+
 export const keyVersionView = z.object({
   version: z.number().int(),
   state: z.enum(['ENABLED', 'DISABLED', 'DESTROY_SCHEDULED', 'DESTROYED']),
