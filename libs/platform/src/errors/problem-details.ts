@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ERROR_CODES,
-  PROBLEM_CONTENT_TYPE,
-  problemType,
-  type ErrorCode,
-  type ProblemDetails,
-} from '@rampart/contracts';
+import { ERROR_CODES, problemType, type ErrorCode, type ProblemDetails } from '@rampart/contracts';
 import { RampartError } from './rampart-error.js';
 
 export interface ProblemLogger {
@@ -90,5 +84,3 @@ function withErrorId(
     detail: `The request failed. Quote error id ${errorId} when reporting it.`,
   };
 }
-
-export { PROBLEM_CONTENT_TYPE };

@@ -1,44 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import proxy from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
-import {
-  ERROR_CODES,
-  PROBLEM_CONTENT_TYPE,
-  problemType,
-  SERVICE_ROUTES,
-  type ErrorCode,
-} from '@rampart/contracts';
-import { WORKLOAD_ASSERTION_HEADER, type Logger } from '@rampart/platform';
+import { PROBLEM_CONTENT_TYPE, SERVICE_ROUTES, type ErrorCode } from '@rampart/contracts';
+import { RampartError, toProblem, WORKLOAD_ASSERTION_HEADER, type Logger } from '@rampart/platform';
 import { upstreamUrl, type GatewayConfig } from '../config/gateway.config.js';
 
 /** Headers a public caller may not set: they are only meaningful between services. */
 const INTERNAL_HEADERS = [WORKLOAD_ASSERTION_HEADER, 'x-forwarded-host', 'forwarded'];
 
-function sendUpstreamProblem(
-  reply: FastifyReply,
-  code: ErrorCode,
-  service: string,
-  errorId: string,
-): void {
-  void reply
-    .status(ERROR_CODES[code].status)
-    .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send({
-      type: problemType(code),
-      title: ERROR_CODES[code].title,
-      status: ERROR_CODES[code].status,
-      code,
-      detail: `The ${service} service did not answer. Quote error id ${errorId} when reporting it.`,
-      errorId,
-      instance: reply.request.url.split('?')[0],
-    });
+/** A refused connection means the service is down (503); a timeout is 504; anything else 502. */
+function upstreamCode(error: Error): string | undefined {
+  const failure = error as { code?: string; cause?: { code?: string } };
+  return failure.cause?.code ?? failure.code;
 }
 
-/** A refused connection means the service is down (503); a timeout is 504; anything else 502. */
 export function upstreamProblem(error: Error): ErrorCode {
-  const failure = error as { statusCode?: number; code?: string; cause?: { code?: string } };
-  const code = failure.cause?.code ?? failure.code;
+  const failure = error as { statusCode?: number };
+  const code = upstreamCode(error);
   if (
     failure.statusCode === 504 ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
@@ -75,13 +53,19 @@ export async function registerProxies(
             return forwarded as typeof headers;
           },
           onError: (reply, { error }) => {
-            const problem = upstreamProblem(error);
-            const errorId = randomUUID();
-            logger.warn(
-              { err: error, errorId, service: route.service, problem },
-              'upstream failed',
+            // The same problem document as any 5xx: the cause is logged under an error id.
+            const failure = new RampartError(
+              upstreamProblem(error),
+              // Logged, never sent: 5xx details stay with the error id.
+              `${route.service} did not answer: ${error.message} (${upstreamCode(error) ?? 'no code'})`,
+              {},
+              { cause: error },
             );
-            sendUpstreamProblem(reply as unknown as FastifyReply, problem, route.service, errorId);
+            const problem = toProblem(failure, reply.request.url.split('?')[0] ?? '/', logger);
+            void (reply as unknown as FastifyReply)
+              .status(problem.status)
+              .header('content-type', PROBLEM_CONTENT_TYPE)
+              .send(problem);
           },
         },
       });

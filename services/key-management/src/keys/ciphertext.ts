@@ -54,9 +54,12 @@ export function parseHeader(ciphertext: Buffer): CiphertextHeader & { headerLeng
   const headerLength = nameEnd + 4 + IV_BYTES;
   if (ciphertext.length < headerLength + TAG_BYTES)
     throw new MalformedCiphertextError('truncated ciphertext');
+  const version = ciphertext.readUInt32BE(nameEnd);
+  // Versions start at 1 and are stored as PostgreSQL integers.
+  if (version < 1 || version > 0x7fffffff) throw new MalformedCiphertextError('no such version');
   return {
     name: ciphertext.subarray(MAGIC.length + 1, nameEnd).toString('utf8'),
-    version: ciphertext.readUInt32BE(nameEnd),
+    version,
     headerLength,
   };
 }

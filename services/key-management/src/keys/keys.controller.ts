@@ -16,6 +16,11 @@ type WorkloadRequest = FastifyRequest & { workload?: string };
 
 const fromBase64 = (value: string | undefined) => Buffer.from(value ?? '', 'base64');
 
+const ciphertextView = (result: { ciphertext: Buffer; keyVersion: number }) => ({
+  ciphertext: result.ciphertext.toString('base64'),
+  keyVersion: result.keyVersion,
+});
+
 /**
  * `/kms/v1/keys`, with Google-style custom methods on the key resource (`{name}:encrypt`).
  * Platform workloads only for now; per-key policies and access tokens come with the rest of the
@@ -52,12 +57,10 @@ export class KeysController {
     switch (method) {
       case 'encrypt': {
         const input = parseRequest(encryptRequest, body);
-        const result = await this.keys.encrypt(
-          name,
-          fromBase64(input.plaintext),
-          fromBase64(input.associatedData),
+        const plaintext = fromBase64(input.plaintext);
+        return ciphertextView(
+          await this.keys.encrypt(name, plaintext, fromBase64(input.associatedData)),
         );
-        return { ciphertext: result.ciphertext.toString('base64'), keyVersion: result.keyVersion };
       }
       case 'decrypt': {
         const input = parseRequest(decryptRequest, body);
@@ -70,21 +73,15 @@ export class KeysController {
       }
       case 'rewrap': {
         const input = parseRequest(decryptRequest, body);
-        const result = await this.keys.rewrap(
-          name,
-          fromBase64(input.ciphertext),
-          fromBase64(input.associatedData),
+        const ciphertext = fromBase64(input.ciphertext);
+        return ciphertextView(
+          await this.keys.rewrap(name, ciphertext, fromBase64(input.associatedData)),
         );
-        return { ciphertext: result.ciphertext.toString('base64'), keyVersion: result.keyVersion };
       }
       case 'generateDataKey': {
         const input = parseRequest(generateDataKeyRequest, body ?? {});
         const result = await this.keys.generateDataKey(name, fromBase64(input.associatedData));
-        return {
-          plaintext: result.plaintext.toString('base64'),
-          ciphertext: result.ciphertext.toString('base64'),
-          keyVersion: result.keyVersion,
-        };
+        return { plaintext: result.plaintext.toString('base64'), ...ciphertextView(result) };
       }
       case 'rotate':
         return this.keys.rotate(name, request.workload ?? 'unknown');

@@ -18,6 +18,13 @@ import { keyManagementService } from '../key-management.service.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
+/** The ciphertext with the version its header names replaced ("RK" 0x01, name length, name, version). */
+function withVersion(ciphertext: string, version: number): string {
+  const bytes = Buffer.from(ciphertext, 'base64');
+  bytes.writeUInt32BE(version, 4 + bytes[3]!);
+  return bytes.toString('base64');
+}
+
 describe('keys API (real PostgreSQL, through HTTP with workload identity)', () => {
   let service: RunningService;
   let database: TestDatabase;
@@ -114,6 +121,10 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
       }),
       call('POST', '/kms/v1/keys/other:decrypt', { ciphertext, associatedData: b64('order-1') }),
       call('POST', '/kms/v1/keys/orders:decrypt', { ciphertext: b64('not a ciphertext at all') }),
+      call('POST', '/kms/v1/keys/orders:decrypt', {
+        ciphertext: withVersion(ciphertext, 0xffffffff),
+      }),
+      call('POST', '/kms/v1/keys/orders:decrypt', { ciphertext: withVersion(ciphertext, 0) }),
     ]);
     for (const failure of failures) {
       expect(failure).toMatchObject({ status: 400, body: { code: 'decryption-failed' } });
