@@ -27,5 +27,7 @@ export * from './service/run-standalone.js';
 export * from './telemetry/logger.js';
 export * from './telemetry/trace-context.js';
 export * from './workload/workload-identity.js';
+export * from './workload/workload-encryption.js';
+export * from './kms/token-signing-client.js';
 export * from './workload/access.decorators.js';
 export * from './workload/access.guard.js';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from './keys/keys.module.js';
+import { TokenSigningModule } from './token-signing/token-signing.module.js';
 
 /** The key-management service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [KeysModule] })
+@Module({ imports: [KeysModule, TokenSigningModule] })
 export class KeyManagementModule {}

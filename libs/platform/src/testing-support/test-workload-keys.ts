@@ -6,6 +6,7 @@ import { ensureWorkloadKeys } from '../workload/workload-identity.js';
 /** Fresh workload key pairs for `services` in a temporary folder, as all-in-one creates them. */
 export async function createTestWorkloadKeys(services: readonly string[]): Promise<{
   keyFile: (service: string) => string;
+  encryptionKeyFile: (service: string) => string;
   trustDir: string;
 }> {
   const directory = await mkdtemp(join(tmpdir(), 'rampart-workload-'));

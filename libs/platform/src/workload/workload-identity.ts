@@ -10,6 +10,8 @@ import {
   type CryptoKey,
   type JWK,
 } from 'jose';
+import { assertPrivateFile } from './private-file.js';
+import { encryptionKeyFileName, ensureWorkloadEncryptionKey } from './workload-encryption.js';
 
 /**
  * Workload identity between services, JWT-SVID style: each service holds its own Ed25519 key and
@@ -134,15 +136,7 @@ export class WorkloadVerifier {
   }
 }
 
-/** Refuses a secret file that anyone but its owner may read. */
-export async function assertPrivateFile(path: string): Promise<void> {
-  const { mode } = await stat(path);
-  if ((mode & 0o077) !== 0) {
-    throw new Error(
-      `${path} is readable by others (mode ${(mode & 0o777).toString(8)}); it must be 0600`,
-    );
-  }
-}
+export { assertPrivateFile } from './private-file.js';
 
 /** Loads the service's private key (a JWK file that only its owner may read). */
 export async function loadWorkloadSigner(
@@ -174,13 +168,19 @@ export async function loadWorkloadVerifier(
 }
 
 /**
- * All-in-one and development: creates a key pair per service on first start (private key 0600,
- * public key in the shared trust folder). Existing keys are kept.
+ * All-in-one and development: creates a signing key pair and an encryption key pair per service on
+ * first start (private keys 0600, public keys in the shared trust folder). Existing keys are kept,
+ * and a folder from before encryption keys gains them.
  */
 export async function ensureWorkloadKeys(
   directory: string,
   services: readonly string[],
-): Promise<{ keyFile: (service: string) => string; trustDir: string }> {
+): Promise<{
+  keyFile: (service: string) => string;
+  /** The service's private encryption key (see workload-encryption.ts). */
+  encryptionKeyFile: (service: string) => string;
+  trustDir: string;
+}> {
   const privateDir = join(directory, 'private');
   const trustDir = join(directory, 'trust');
   await mkdir(privateDir, { recursive: true, mode: 0o700 });
@@ -209,5 +209,10 @@ export async function ensureWorkloadKeys(
       },
     );
   }
-  return { keyFile, trustDir };
+  for (const service of services) await ensureWorkloadEncryptionKey(privateDir, trustDir, service);
+  return {
+    keyFile,
+    encryptionKeyFile: (service) => join(privateDir, encryptionKeyFileName(service)),
+    trustDir,
+  };
 }

@@ -1,0 +1,46 @@
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  type GenerateKeyPairOptions,
+  type JWK,
+} from 'jose';
+import type { TokenSigningAlgorithm } from '@rampart/contracts';
+
+const KEY_OPTIONS: Record<TokenSigningAlgorithm, GenerateKeyPairOptions> = {
+  ES256: {},
+  EdDSA: { crv: 'Ed25519' },
+  RS256: { modulusLength: 2048 },
+  PS256: { modulusLength: 2048 },
+};
+
+export interface GeneratedSigningKey {
+  /** RFC 7638 thumbprint of the public key: unique, and checkable by anyone holding the key. */
+  kid: string;
+  publicJwk: JWK;
+  /** The private JWK serialised; the caller wraps it and then wipes this buffer. */
+  privateJwk: Buffer;
+}
+
+/** A fresh key pair for `algorithm`, labelled with its kid, algorithm and use. */
+export async function generateSigningKey(
+  algorithm: TokenSigningAlgorithm,
+): Promise<GeneratedSigningKey> {
+  const { publicKey, privateKey } = await generateKeyPair(algorithm, {
+    ...KEY_OPTIONS[algorithm],
+    extractable: true,
+  });
+  const bare = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(bare);
+  const labels = { kid, alg: algorithm, use: 'sig' };
+  return {
+    kid,
+    publicJwk: { ...bare, ...labels },
+    privateJwk: Buffer.from(JSON.stringify({ ...(await exportJWK(privateKey)), ...labels })),
+  };
+}
+
+/** What a token-signing private key is bound to when wrapped by the root key. */
+export function tokenSigningKeyBinding(kid: string): string {
+  return `rampart.kms.token-signing-key:${kid}`;
+}
