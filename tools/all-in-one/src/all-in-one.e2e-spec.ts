@@ -126,7 +126,8 @@ describe('all-in-one platform', () => {
         let rows: { type: string; published: boolean }[] = [];
         while (Date.now() < deadline) {
           const result = await client.query<{ type: string; published: boolean }>(
-            `SELECT payload::jsonb->>'type' AS type, published_at IS NOT NULL AS published FROM "${schema}".outbox`,
+            `SELECT payload::jsonb->>'type' AS type, published_at IS NOT NULL AS published FROM "${schema}".outbox
+              WHERE topic LIKE '%.lifecycle.v1'`,
           );
           rows = result.rows;
           if (rows.every((row) => row.published) && rows.length > 0) break;
@@ -151,9 +152,21 @@ describe('all-in-one platform', () => {
       'bootstrap.json',
       'secrets/postgres-admin.secret',
       'workload/private/identity.jwk',
+      'workload/private/identity.enc.jwk',
     ]) {
       expect((await stat(join(home, file))).mode & 0o077).toBe(0);
     }
+  });
+
+  it("publishes identity's token-signing keys through the gateway, cacheable", async () => {
+    const response = await gateway('/kms/v1/jwks');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    const { keys } = (await response.json()) as { keys: { alg: string; use: string }[] };
+    expect(keys).toEqual([
+      expect.objectContaining({ alg: 'ES256', use: 'sig' }),
+      expect.objectContaining({ alg: 'ES256', use: 'sig' }),
+    ]);
   });
 
   it('refuses a second instance on the same data folder with a clear message', async () => {

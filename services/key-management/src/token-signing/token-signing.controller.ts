@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JwkSet, TokenSigningKeysResponse } from '@rampart/contracts';
 import { AllowWorkloads, parseRequest, Public } from '@rampart/platform';
 import { rotateRequest, type TokenSigningKeysView } from './dto/token-signing.dto.js';
@@ -19,9 +19,11 @@ export class TokenSigningController {
 
   @Get('jwks')
   @Public()
-  @Header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)
-  jwks(): Promise<JwkSet> {
-    return this.signing.jwks();
+  async jwks(@Res({ passthrough: true }) reply: FastifyReply): Promise<JwkSet> {
+    const jwks = await this.signing.jwks();
+    // Set on success only: an error answer must not be cached by relying parties or proxies.
+    void reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+    return jwks;
   }
 
   @Get('tokenSigningKeys')
@@ -36,7 +38,10 @@ export class TokenSigningController {
   @AllowWorkloads('identity')
   @HttpCode(200)
   rotate(@Body() body: unknown, @Req() request: WorkloadRequest): Promise<TokenSigningKeysView> {
-    const { algorithm } = parseRequest(rotateRequest, body ?? {});
-    return this.signing.rotate(request.workload ?? 'unknown', new Date(), algorithm);
+    return this.signing.rotate(
+      request.workload ?? 'unknown',
+      new Date(),
+      parseRequest(rotateRequest, body ?? {}),
+    );
   }
 }

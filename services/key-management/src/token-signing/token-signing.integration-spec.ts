@@ -316,6 +316,36 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     },
   );
 
+  it('retires a compromised CURRENT key at once: its tokens stop verifying', async () => {
+    await client!.refresh();
+    const compromised = client!.current().kid;
+    const token = await client!.sign({ sub: 'dave' });
+    const seen = (await events(service.dataSource!)).length;
+    const rotated = await call('POST', '/kms/v1/tokenSigningKeys:rotate', {
+      as: identity,
+      body: { retireCurrent: true },
+    });
+    expect(rotated.status).toBe(200);
+    const rows = await keyRows(service.dataSource!);
+    expect(rows.find((row) => row.kid === compromised)).toMatchObject({
+      state: 'RETIRED',
+      wrapped_private_jwk: null,
+    });
+    expect((await jwks()).map((key) => key.kid)).not.toContain(compromised);
+    await expect(
+      jwtVerify(token, createRemoteJWKSet(new URL('/kms/v1/jwks', service.url))),
+    ).rejects.toThrow(/no applicable key/);
+    expect(
+      (await events(service.dataSource!))
+        .slice(seen)
+        .map((event) => [event.type.split('.').pop(), event.data['state']]),
+    ).toEqual([
+      ['retired', 'RETIRED'],
+      ['activated', 'CURRENT'],
+      ['created', 'NEXT'],
+    ]);
+  });
+
   it('identity refuses a delivery whose private key is not the one published under its kid, and stale keys', async () => {
     // A real HTTP hop between identity and key-management that can swap keys or go down.
     let mode: 'swap' | 'down' | 'pass' = 'swap';

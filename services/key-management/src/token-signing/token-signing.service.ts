@@ -98,16 +98,19 @@ export class TokenSigningService {
       const live = await this.keys.live(transaction);
       const current = live.find((key) => key.state === 'CURRENT');
       const next = live.find((key) => key.state === 'NEXT');
-      if (!current) {
-        // A fresh database: the very first key signs at once; there was nothing to publish it before.
-        steps.push(await this.create(transaction, 'CURRENT', this.settings.algorithm, now));
-        if (!next) steps.push(await this.create(transaction, 'NEXT', this.settings.algorithm, now));
-      } else if (
-        current.activated_at!.getTime() + this.settings.rotationPeriodMs <=
-        now.getTime()
+      // A fresh database has no CURRENT key: the first one signs at once, with nothing published
+      // before it. Afterwards the schedule rotates once the CURRENT key has signed long enough.
+      if (
+        !current ||
+        current.activated_at!.getTime() + this.settings.rotationPeriodMs <= now.getTime()
       ) {
         steps.push(
-          ...(await this.rotateLocked(transaction, current, next, this.settings.algorithm, now)),
+          ...(await this.rotateLocked(
+            transaction,
+            { current, next },
+            this.settings.algorithm,
+            now,
+          )),
         );
       } else if (!next) {
         steps.push(await this.create(transaction, 'NEXT', this.settings.algorithm, now));
@@ -133,24 +136,35 @@ export class TokenSigningService {
    * NEXT (of `algorithm`, or the configured one) is published. The promoted key has been published
    * since the last rotation; right after another on-demand rotation, relying parties that cached
    * the JWK Set meanwhile find it by refetching on the unknown kid.
+   *
+   * `retireCurrent` is for a compromised key: it skips the grace period and leaves the JWK Set at
+   * once, so tokens it signed stop verifying as soon as relying parties refresh their copy.
    */
   async rotate(
     caller: string,
     now: Date,
-    algorithm: TokenSigningAlgorithm = this.settings.algorithm,
+    options: { algorithm?: TokenSigningAlgorithm; retireCurrent?: boolean } = {},
   ): Promise<TokenSigningKeysView> {
     await this.keys.transaction(async (transaction) => {
       await this.keys.lock(transaction, this.config.DATABASE_SCHEMA, true);
       const live = await this.keys.live(transaction);
-      const current = live.find((key) => key.state === 'CURRENT');
-      const next = live.find((key) => key.state === 'NEXT');
-      const steps = current
-        ? await this.rotateLocked(transaction, current, next, algorithm, now)
-        : [await this.create(transaction, 'CURRENT', algorithm, now)];
+      const steps = await this.rotateLocked(
+        transaction,
+        {
+          current: live.find((key) => key.state === 'CURRENT'),
+          next: live.find((key) => key.state === 'NEXT'),
+        },
+        options.algorithm ?? this.settings.algorithm,
+        now,
+        options.retireCurrent ?? false,
+      );
       await this.record(transaction, steps, 'on-demand', caller);
     });
     this.jwksMemo = undefined;
-    this.logger.info({ caller }, 'token-signing keys rotated on demand');
+    this.logger.info(
+      { caller, retireCurrent: options.retireCurrent ?? false },
+      'token-signing keys rotated on demand',
+    );
     return this.describe();
   }
 
@@ -213,22 +227,33 @@ export class TokenSigningService {
       .sort((a, b) => PUBLICATION_ORDER[a.state] - PUBLICATION_ORDER[b.state]);
   }
 
-  /** CURRENT -> PREVIOUS, NEXT -> CURRENT, a new NEXT; in this order for the one-CURRENT index. */
+  /**
+   * CURRENT -> PREVIOUS (or RETIRED), NEXT -> CURRENT, a new NEXT; in this order because of the
+   * one-CURRENT index. Without a CURRENT key (a fresh database) it makes the first keys.
+   */
   private async rotateLocked(
     transaction: EntityManager,
-    current: TokenSigningKeyRow,
-    next: TokenSigningKeyRow | undefined,
+    { current, next }: { current?: TokenSigningKeyRow; next?: TokenSigningKeyRow },
     algorithm: TokenSigningAlgorithm,
     now: Date,
+    retireCurrent = false,
   ): Promise<Step[]> {
     const steps: Step[] = [];
-    await this.keys.transition(transaction, current.kid, 'CURRENT', 'PREVIOUS', now);
-    steps.push({ definition: TokenSigningKeyEvents.deactivated, row: current, state: 'PREVIOUS' });
+    if (current) {
+      const state = retireCurrent ? 'RETIRED' : 'PREVIOUS';
+      await this.keys.transition(transaction, current.kid, 'CURRENT', state, now);
+      steps.push({
+        definition: retireCurrent
+          ? TokenSigningKeyEvents.retired
+          : TokenSigningKeyEvents.deactivated,
+        row: current,
+        state,
+      });
+    }
     if (next) {
       await this.keys.transition(transaction, next.kid, 'NEXT', 'CURRENT', now);
       steps.push({ definition: TokenSigningKeyEvents.activated, row: next, state: 'CURRENT' });
     } else {
-      // Only if a NEXT key was never made (it always is): sign with a fresh key rather than none.
       steps.push(await this.create(transaction, 'CURRENT', algorithm, now));
     }
     steps.push(await this.create(transaction, 'NEXT', algorithm, now));

@@ -6,6 +6,11 @@ export { jwkSet, tokenSigningKeysResponse } from '@rampart/contracts';
 export const rotateRequest = z.strictObject({
   /** Algorithm of the new NEXT key; the configured one when absent. */
   algorithm: z.enum(TOKEN_SIGNING_ALGORITHMS).optional(),
+  /**
+   * For a compromised key: the CURRENT key leaves the JWK Set at once instead of staying published
+   * for the grace period, so the tokens it signed stop verifying.
+   */
+  retireCurrent: z.boolean().optional(),
 });
 
 export const tokenSigningKeyView = z.object({
