@@ -210,18 +210,20 @@ export class KeysRepository {
 
   /** Erases the material of versions whose waiting period is over; returns what it destroyed. */
   async destroyDue(transaction: EntityManager, limit: number) {
-    return transaction.query<{ key_name: string; version: number; purpose: Purpose }[]>(
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected count].
+    const [rows] = await transaction.query<[{ key_name: string; version: number }[], number]>(
       `WITH due AS (
          SELECT key_name, version FROM key_versions
          WHERE state = 'DESTROY_SCHEDULED' AND destroy_at <= now()
          ORDER BY destroy_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        UPDATE key_versions v SET state = 'DESTROYED', wrapped_material = NULL,
          state_before_destruction = NULL, destroy_at = NULL, destroyed_at = now()
-       FROM due, keys k
-       WHERE v.key_name = due.key_name AND v.version = due.version AND k.name = v.key_name
-       RETURNING v.key_name, v.version, k.purpose`,
+       FROM due
+       WHERE v.key_name = due.key_name AND v.version = due.version
+       RETURNING v.key_name, v.version`,
       [limit],
     );
+    return rows;
   }
 
   /** Keys whose scheduled rotation is due, locked so that one replica rotates each. */
