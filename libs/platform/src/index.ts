@@ -31,3 +31,4 @@ export * from './workload/workload-encryption.js';
 export * from './kms/token-signing-client.js';
 export * from './workload/access.decorators.js';
 export * from './workload/access.guard.js';
+export * from './workload/access-token.js';

@@ -19,12 +19,8 @@ export const EVENT_CATALOGUE = [
   KeyManagementLifecycle.started,
   ConsentLifecycle.started,
   AuditLifecycle.started,
-  KeyEvents.created,
-  KeyEvents.rotated,
-  TokenSigningKeyEvents.created,
-  TokenSigningKeyEvents.activated,
-  TokenSigningKeyEvents.deactivated,
-  TokenSigningKeyEvents.retired,
+  ...Object.values(KeyEvents),
+  ...Object.values(TokenSigningKeyEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -7,11 +7,12 @@ import {
 } from 'jose';
 import type { TokenSigningAlgorithm } from '@rampart/contracts';
 
+/** RSA at 3072 bits, like the service's SIGN_VERIFY keys (ADR 0007). */
 const KEY_OPTIONS: Record<TokenSigningAlgorithm, GenerateKeyPairOptions> = {
   ES256: {},
   EdDSA: { crv: 'Ed25519' },
-  RS256: { modulusLength: 2048 },
-  PS256: { modulusLength: 2048 },
+  RS256: { modulusLength: 3072 },
+  PS256: { modulusLength: 3072 },
 };
 
 export interface GeneratedSigningKey {

@@ -1,17 +1,25 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Header, HttpCode, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import type { JwkSet, TokenSigningKeysResponse } from '@rampart/contracts';
-import { AllowWorkloads, parseRequest, Public } from '@rampart/platform';
+import {
+  AllowAccessTokens,
+  AllowWorkloads,
+  CurrentPrincipal,
+  describePrincipal,
+  parseRequest,
+  Public,
+  type Principal,
+} from '@rampart/platform';
 import { rotateRequest, type TokenSigningKeysView } from './dto/token-signing.dto.js';
 import { JWKS_MAX_AGE_SECONDS } from './token-signing.config.js';
 import { TokenSigningService } from './token-signing.service.js';
 
-type WorkloadRequest = FastifyRequest & { workload?: string };
+/** The scope an administrator's access token needs to rotate identity's signing keys. */
+export const ROTATE_SCOPE = 'kms:admin';
 
 /**
  * Identity's token-signing keys: the public JWK Set for everyone, the keys themselves (encrypted
- * to identity) for identity only. Administrators will rotate through access tokens once those
- * reach this service.
+ * to identity) for identity only, rotation for identity and administrators.
  */
 @Controller('kms/v1')
 export class TokenSigningController {
@@ -29,17 +37,22 @@ export class TokenSigningController {
   @Get('tokenSigningKeys')
   @AllowWorkloads('identity')
   @Header('cache-control', 'no-store')
-  deliver(@Req() request: WorkloadRequest): Promise<TokenSigningKeysResponse> {
-    return this.signing.deliver(request.workload ?? 'unknown');
+  deliver(@CurrentPrincipal() caller: Principal): Promise<TokenSigningKeysResponse> {
+    // Workloads only (the route admits no access tokens): the id is a service name.
+    return this.signing.deliver(caller.id);
   }
 
   /** `::` is find-my-way's escaped literal colon: the route is `/kms/v1/tokenSigningKeys:rotate`. */
   @Post('tokenSigningKeys::rotate')
   @AllowWorkloads('identity')
+  @AllowAccessTokens(ROTATE_SCOPE)
   @HttpCode(200)
-  rotate(@Body() body: unknown, @Req() request: WorkloadRequest): Promise<TokenSigningKeysView> {
+  rotate(
+    @Body() body: unknown,
+    @CurrentPrincipal() caller: Principal,
+  ): Promise<TokenSigningKeysView> {
     return this.signing.rotate(
-      request.workload ?? 'unknown',
+      describePrincipal(caller),
       new Date(),
       parseRequest(rotateRequest, body ?? {}),
     );

@@ -26,7 +26,9 @@ import {
 import {
   createTestDatabase,
   createTestWorkloadKeys,
+  startTestTokenIssuer,
   type TestDatabase,
+  type TestTokenIssuer,
 } from '@rampart/platform/testing-support';
 import { keyManagementService } from '../key-management.service.js';
 import { RootKey } from '../root-of-trust/root-key.js';
@@ -113,11 +115,12 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
   let audit: WorkloadSigner;
   let signing: TokenSigningService;
   let client: TokenSigningKeys | undefined;
+  let issuer: TestTokenIssuer;
 
   async function call(
     method: 'GET' | 'POST',
     path: string,
-    options: { as?: WorkloadSigner; body?: unknown } = {},
+    options: { as?: WorkloadSigner; token?: string; body?: unknown } = {},
   ) {
     const response = await fetch(`${service.url}${path}`, {
       method,
@@ -125,6 +128,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
         ...(options.as
           ? { [WORKLOAD_ASSERTION_HEADER]: await options.as.assertionFor('key-management') }
           : {}),
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
@@ -144,9 +148,13 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('key_management');
     setup = await fixtures();
+    issuer = await startTestTokenIssuer();
     // The scheduler's timer stays out of the way here: these tests drive maintenance themselves.
     service = await startService(keyManagementService, {
-      env: environment(database, setup, { KMS_TOKEN_SIGNING_CHECK_INTERVAL: '1h' }),
+      env: environment(database, setup, {
+        KMS_SCHEDULER_INTERVAL_SECONDS: '3600',
+        ...issuer.env(),
+      }),
     });
     signing = service.app.get(TokenSigningService);
     identity = await loadWorkloadSigner('identity', setup.keys.keyFile('identity'));
@@ -156,6 +164,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
   afterAll(async () => {
     client?.stop();
     await service?.stop();
+    await issuer?.close();
     await database?.drop();
   });
 
@@ -205,17 +214,29 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
       [
         'rampart.key-management.token-signing-key.deactivated',
         kidIn(before, 'CURRENT'),
-        expect.objectContaining({ state: 'PREVIOUS', trigger: 'on-demand', caller: 'identity' }),
+        expect.objectContaining({
+          state: 'PREVIOUS',
+          trigger: 'on-demand',
+          caller: 'workload:identity',
+        }),
       ],
       [
         'rampart.key-management.token-signing-key.activated',
         kidIn(before, 'NEXT'),
-        expect.objectContaining({ state: 'CURRENT', trigger: 'on-demand', caller: 'identity' }),
+        expect.objectContaining({
+          state: 'CURRENT',
+          trigger: 'on-demand',
+          caller: 'workload:identity',
+        }),
       ],
       [
         'rampart.key-management.token-signing-key.created',
         fresh,
-        expect.objectContaining({ state: 'NEXT', trigger: 'on-demand', caller: 'identity' }),
+        expect.objectContaining({
+          state: 'NEXT',
+          trigger: 'on-demand',
+          caller: 'workload:identity',
+        }),
       ],
     ]);
   });
@@ -435,6 +456,30 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     await expect(compactDecrypt(jwe, auditKey.key)).rejects.toThrow();
   });
 
+  it('lets an administrator with the kms:admin scope rotate, and no one else with a token', async () => {
+    const audience = 'urn:rampart:key-management';
+    const admin = await issuer.mint({ sub: 'alice', scope: 'kms:admin', audience });
+    const user = await issuer.mint({ sub: 'bob', scope: 'openid profile', audience });
+    const before = await keyRows(service.dataSource!);
+    expect(await call('POST', '/kms/v1/tokenSigningKeys:rotate', { token: user })).toMatchObject({
+      status: 403,
+    });
+    // Delivery is for identity's workload alone, whatever the token grants.
+    expect((await call('GET', '/kms/v1/tokenSigningKeys', { token: admin })).status).toBe(401);
+    expect(await keyRows(service.dataSource!)).toEqual(before);
+
+    const seen = (await events(service.dataSource!)).length;
+    const rotated = await call('POST', '/kms/v1/tokenSigningKeys:rotate', { token: admin });
+    expect(rotated.status).toBe(200);
+    expect(kidIn(await keyRows(service.dataSource!), 'CURRENT')).toBe(kidIn(before, 'NEXT'));
+    const written = (await events(service.dataSource!)).slice(seen);
+    expect(written.map((event) => event.data['caller'])).toEqual([
+      'user:alice',
+      'user:alice',
+      'user:alice',
+    ]);
+  });
+
   it('keeps private keys out of the JWK Set, the events and the database (wrapped, bound to the kid)', async () => {
     const root = await RootKey.fromFile(setup.rootKeyFile);
     // Awaited either way: the root key's methods become asynchronous with pluggable roots of trust.
@@ -510,7 +555,7 @@ describe('token-signing schedule across replicas (real PostgreSQL, real timers)'
   beforeAll(async () => {
     database = await createTestDatabase('key_management');
     const setup = await fixtures();
-    const env = environment(database, setup, { KMS_TOKEN_SIGNING_CHECK_INTERVAL: '100ms' });
+    const env = environment(database, setup, { KMS_SCHEDULER_INTERVAL_SECONDS: '1' });
     // The second replica finds the keys the first made at start, and makes none of its own.
     replicas.push(await startService(keyManagementService, { env }));
     replicas.push(await startService(keyManagementService, { env }));
@@ -533,7 +578,7 @@ describe('token-signing schedule across replicas (real PostgreSQL, real timers)'
     await until(async () =>
       kidIn(await keyRows(dataSource), 'CURRENT') === kidIn(start, 'NEXT') ? true : undefined,
     );
-    await sleep(600); // several ticks of both replicas
+    await sleep(2_500); // at least two more ticks of both replicas
     const rotated = await keyRows(dataSource);
     expect(rotated.map((row) => row.state).sort()).toEqual(['CURRENT', 'NEXT', 'PREVIOUS']);
 
@@ -544,7 +589,7 @@ describe('token-signing schedule across replicas (real PostgreSQL, real timers)'
     await until(async () =>
       (await keyRows(dataSource)).some((row) => row.state === 'RETIRED') ? true : undefined,
     );
-    await sleep(600);
+    await sleep(2_500);
     const types = (await events(dataSource)).map((event) => event.type.split('.').pop());
     expect(types).toEqual(['created', 'created', 'deactivated', 'activated', 'created', 'retired']);
     for (const replica of replicas) {

@@ -78,9 +78,9 @@ export class TokenSigningService {
     this.root = rootKey;
     this.settings = {
       algorithm: config.KMS_TOKEN_SIGNING_ALGORITHM,
-      rotationPeriodMs: config.KMS_TOKEN_SIGNING_ROTATION_PERIOD,
-      gracePeriodMs: config.KMS_TOKEN_SIGNING_GRACE_PERIOD,
-      checkIntervalMs: config.KMS_TOKEN_SIGNING_CHECK_INTERVAL,
+      rotationPeriodMs: config.KMS_TOKEN_SIGNING_ROTATION_DAYS * 24 * 60 * 60 * 1_000,
+      gracePeriodMs: config.KMS_TOKEN_SIGNING_GRACE_HOURS * 60 * 60 * 1_000,
+      checkIntervalMs: config.KMS_SCHEDULER_INTERVAL_SECONDS * 1_000,
     };
   }
 
