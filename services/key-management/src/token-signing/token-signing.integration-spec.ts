@@ -14,6 +14,7 @@ import {
   type JWK,
 } from 'jose';
 import type { DataSource } from 'typeorm';
+import { freePort } from '@rampart/testing';
 import {
   loadWorkloadDecryptionKey,
   loadWorkloadSigner,
@@ -544,6 +545,77 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     } finally {
       await bare.stop();
       await other.drop();
+    }
+  });
+});
+
+describe('identity tokens signed with delivered keys (the loop closed)', () => {
+  it("admits an access token identity signed, verified through key-management's own JWK Set", async () => {
+    const database = await createTestDatabase('key_management');
+    const setup = await fixtures();
+    // Key-management trusts the issuer whose jwks_uri is its own JWK Set: exactly what services
+    // will do once identity issues tokens with these keys.
+    const port = await freePort();
+    const issuerUrl = 'https://identity.rampart.test';
+    const service = await startService(keyManagementService, {
+      env: environment(database, setup, {
+        PORT: String(port),
+        ACCESS_TOKEN_ISSUER: issuerUrl,
+        ACCESS_TOKEN_JWKS_URI: `http://127.0.0.1:${port}/kms/v1/jwks`,
+      }),
+    });
+    const identity = await TokenSigningKeys.start({
+      kmsUrl: service.url,
+      signer: await loadWorkloadSigner('identity', setup.keys.keyFile('identity')),
+      encryptionKeyFile: setup.keys.encryptionKeyFile('identity'),
+    });
+    try {
+      // An access token as identity will issue it, signed in-process with the delivered key.
+      const accessToken = () => {
+        const now = Math.floor(Date.now() / 1000);
+        return identity.sign(
+          {
+            iss: issuerUrl,
+            sub: 'alice',
+            aud: 'urn:rampart:key-management',
+            scope: 'kms:admin',
+            client_id: 'console',
+            iat: now,
+            exp: now + 300,
+            jti: crypto.randomUUID(),
+          },
+          { typ: 'at+jwt' },
+        );
+      };
+      const call = async (method: 'GET' | 'POST', path: string, token: string) =>
+        (
+          await fetch(`${service.url}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).status;
+      // Any route that admits access tokens shows whether the token verifies.
+      const admitted = (token: string) => call('GET', '/kms/v1/keys', token);
+
+      const first = await accessToken();
+      expect(await admitted(first)).toBe(200);
+      expect(await call('POST', '/kms/v1/tokenSigningKeys:rotate', first)).toBe(200);
+      // Identity has not refreshed yet: it still signs with the key that is PREVIOUS now, which
+      // stays published, so a new token (not one the verifier remembers) is still admitted.
+      const late = await accessToken();
+      expect(decodeProtectedHeader(late).kid).toBe(decodeProtectedHeader(first).kid);
+      expect(await admitted(late)).toBe(200);
+      // After a refresh identity signs with the new CURRENT key, which the verifier already has:
+      // it was published as NEXT when the verifier fetched the JWK Set.
+      await identity.refresh();
+      const fresh = await accessToken();
+      expect(decodeProtectedHeader(fresh).kid).not.toBe(decodeProtectedHeader(first).kid);
+      expect(await admitted(fresh)).toBe(200);
+      expect(await admitted(`${fresh.slice(0, -6)}AAAAAA`)).toBe(401);
+    } finally {
+      identity.stop();
+      await service.stop();
+      await database.drop();
     }
   });
 });
