@@ -14,6 +14,9 @@ export type TokenSigningAlgorithm = (typeof TOKEN_SIGNING_ALGORITHMS)[number];
 export const TOKEN_SIGNING_KEY_STATES = ['NEXT', 'CURRENT', 'PREVIOUS', 'RETIRED'] as const;
 export type TokenSigningKeyState = (typeof TOKEN_SIGNING_KEY_STATES)[number];
 
+/** The members that make up an EC, OKP or RSA public key; a published key has no others but labels. */
+export const PUBLIC_JWK_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
+
 /** A public JWK as published: never `d`, `p`, `q`, `dp`, `dq`, `qi` or `k`. */
 export const publicSigningJwk = z
   .looseObject({

@@ -8,6 +8,7 @@ import {
   type JWTPayload,
 } from 'jose';
 import {
+  PUBLIC_JWK_MEMBERS,
   tokenSigningKeysResponse,
   type JwkSet,
   type TokenSigningAlgorithm,
@@ -210,11 +211,10 @@ export class TokenSigningKeys {
     }
     // The encrypted JWK must be the private half of the key published under this kid, so a
     // response cannot make identity sign with a key relying parties would not find.
-    const publicMembers = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
     if (
       jwk.kid !== delivered.kid ||
       jwk.alg !== delivered.algorithm ||
-      publicMembers.some((member) => jwk[member] !== delivered.publicJwk[member])
+      PUBLIC_JWK_MEMBERS.some((member) => jwk[member] !== delivered.publicJwk[member])
     ) {
       throw new TokenSigningKeysError(`the private key of ${delivered.kid} does not match its kid`);
     }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CompactEncrypt, type JWK } from 'jose';
 import {
+  PUBLIC_JWK_MEMBERS,
   TokenSigningKeyEvents,
   type EventDefinition,
   type JwkSet,
@@ -46,9 +47,6 @@ interface Step {
   row: { kid: string; algorithm: TokenSigningAlgorithm };
   state: TokenSigningKeyRow['state'];
 }
-
-/** Public members only, whatever the stored JWK holds: the published set is built from these. */
-const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
 
 /** JWKS order: the signing key first, for relying parties that (wrongly) take the first key. */
 const PUBLICATION_ORDER = { CURRENT: 0, NEXT: 1, PREVIOUS: 2, RETIRED: 3 } as const;
@@ -341,7 +339,7 @@ export class TokenSigningService {
 /** The published form of a key: its public members, kid, alg and use, nothing else. */
 function publicJwk(row: TokenSigningKeyRow): JwkSet['keys'][number] {
   const jwk: JWK = {};
-  for (const member of PUBLIC_MEMBERS)
+  for (const member of PUBLIC_JWK_MEMBERS)
     if (row.public_jwk[member]) jwk[member] = row.public_jwk[member];
   return {
     ...jwk,
