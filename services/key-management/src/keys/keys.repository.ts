@@ -65,13 +65,14 @@ export class KeysRepository {
     name: string,
     purpose: string,
     wrapped: Buffer,
+    wrappedBy: string,
   ): Promise<boolean> {
     const inserted = await transaction.query<unknown[]>(
       `INSERT INTO keys (name, purpose, primary_version) VALUES ($1, $2, 1) ON CONFLICT (name) DO NOTHING RETURNING name`,
       [name, purpose],
     );
     if (inserted.length === 0) return false;
-    await this.addVersion(transaction, name, 1, wrapped);
+    await this.addVersion(transaction, name, 1, wrapped, wrappedBy);
     return true;
   }
 
@@ -80,10 +81,12 @@ export class KeysRepository {
     name: string,
     version: number,
     wrapped: Buffer,
+    /** The id of the root key that wrapped it (root rotation rewraps the others). */
+    wrappedBy: string,
   ): Promise<void> {
     await transaction.query(
-      `INSERT INTO key_versions (key_name, version, state, wrapped_material) VALUES ($1, $2, 'ENABLED', $3)`,
-      [name, version, wrapped],
+      `INSERT INTO key_versions (key_name, version, state, wrapped_material, wrapped_by) VALUES ($1, $2, 'ENABLED', $3, $4)`,
+      [name, version, wrapped, wrappedBy],
     );
   }
 

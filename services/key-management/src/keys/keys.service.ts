@@ -50,8 +50,10 @@ export class KeysService {
 
   async create(name: string, purpose: 'ENCRYPT_DECRYPT', caller: string): Promise<KeyView> {
     const created = await this.keys.transaction(async (transaction) => {
-      const wrapped = this.rootKey.wrap(randomBytes(32), versionBinding(name, 1));
-      if (!(await this.keys.create(transaction, name, purpose, wrapped))) return false;
+      const wrapped = await this.rootKey.wrap(randomBytes(32), versionBinding(name, 1));
+      if (!(await this.keys.create(transaction, name, purpose, wrapped, this.rootKey.id))) {
+        return false;
+      }
       await this.outbox.write(transaction, KeyEvents.created, {
         subject: name,
         data: { name, purpose, version: 1, caller },
@@ -88,7 +90,8 @@ export class KeysService {
         transaction,
         name,
         version,
-        this.rootKey.wrap(randomBytes(32), versionBinding(name, version)),
+        await this.rootKey.wrap(randomBytes(32), versionBinding(name, version)),
+        this.rootKey.id,
       );
       await this.keys.setPrimary(transaction, name, version);
       await this.outbox.write(transaction, KeyEvents.rotated, {
@@ -187,7 +190,7 @@ export class KeysService {
     let key = this.material.get(id);
     if (!key) {
       key = createSecretKey(
-        this.rootKey.unwrap(row.wrapped_material, versionBinding(name, version)),
+        await this.rootKey.unwrap(row.wrapped_material, versionBinding(name, version)),
       );
       if (this.material.size >= CACHE_LIMIT) {
         const oldest = this.material.keys().next();
