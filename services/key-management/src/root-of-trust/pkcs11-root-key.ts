@@ -37,6 +37,8 @@ class LoadedLibrary {
   private constructor(
     readonly api: Pkcs11js,
     readonly pkcs11: PKCS11,
+    /** False when another part of the process initialised the library: it finalises it too. */
+    private readonly initialisedHere: boolean,
   ) {}
 
   static async acquire(path: string): Promise<LoadedLibrary> {
@@ -48,10 +50,23 @@ class LoadedLibrary {
     // Loaded only when a token is configured: a file root key needs no native module.
     const api = (await import('pkcs11js')).default;
     const pkcs11 = new api.PKCS11();
-    pkcs11.load(path);
-    // Async calls run on libuv's worker threads: the library must lock for itself.
-    pkcs11.C_Initialize({ flags: api.CKF_OS_LOCKING_OK });
-    const library = new LoadedLibrary(api, pkcs11);
+    try {
+      pkcs11.load(path);
+    } catch (error) {
+      throw new Error(`PKCS#11: could not load ${path}: ${(error as Error).message}`);
+    }
+    let initialisedHere = true;
+    try {
+      // Async calls run on libuv's worker threads: the library must lock for itself.
+      pkcs11.C_Initialize({ flags: api.CKF_OS_LOCKING_OK });
+    } catch (error) {
+      if (pkcs11Code(error) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+        pkcs11.close();
+        throw failure(error, `initialise ${path}`);
+      }
+      initialisedHere = false;
+    }
+    const library = new LoadedLibrary(api, pkcs11, initialisedHere);
     LoadedLibrary.open.set(path, { library, users: 1 });
     return library;
   }
@@ -62,11 +77,9 @@ class LoadedLibrary {
     entry.users -= 1;
     if (entry.users > 0) return;
     LoadedLibrary.open.delete(path);
-    try {
-      entry.library.pkcs11.C_Finalize();
-    } finally {
-      entry.library.pkcs11.close();
-    }
+    // close() only unloads this handle on the library; finalising is its initialiser's business.
+    if (entry.library.initialisedHere) entry.library.pkcs11.C_Finalize();
+    entry.library.pkcs11.close();
   }
 }
 

@@ -1,0 +1,244 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  loadWorkloadSigner,
+  startService,
+  WORKLOAD_ASSERTION_HEADER,
+  type RunningService,
+} from '@rampart/platform';
+import {
+  createTestDatabase,
+  createTestWorkloadKeys,
+  type TestDatabase,
+} from '@rampart/platform/testing-support';
+import { keyManagementService } from '../key-management.service.js';
+
+/** The built service: the crash test kills a real process mid-rotation. */
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const until = async (condition: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+};
+
+interface Stored {
+  key: string;
+  ciphertext: string;
+  plaintext: string;
+}
+
+describe('root key rotation (real PostgreSQL, a real process killed mid-way)', () => {
+  let database: TestDatabase;
+  let env: Record<string, string>;
+  let identity: (audience?: string) => Promise<string>;
+  let rootA: string;
+  let rootB: string;
+  const stored: Stored[] = [];
+
+  async function call(
+    service: { url: string },
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ) {
+    const response = await fetch(`${service.url}${path}`, {
+      method,
+      headers: {
+        [WORKLOAD_ASSERTION_HEADER]: await identity(),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  const wrappedBy = (service: RunningService) =>
+    service.dataSource!.query<
+      { key_name: string; version: number; wrapped_by: string; wrapped_material: Buffer }[]
+    >(
+      `SELECT key_name, version, wrapped_by, wrapped_material FROM key_versions ORDER BY key_name, version`,
+    );
+
+  async function decryptsAll(service: RunningService): Promise<void> {
+    for (const item of stored) {
+      const opened = await call(service, 'POST', `/kms/v1/keys/${item.key}:decrypt`, {
+        ciphertext: item.ciphertext,
+      });
+      expect(opened).toMatchObject({ status: 200, body: { plaintext: b64(item.plaintext) } });
+    }
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('kms_root_rotation');
+    const keys = await createTestWorkloadKeys(['key-management', 'identity']);
+    const signer = await loadWorkloadSigner('identity', keys.keyFile('identity'));
+    identity = () => signer.assertionFor('key-management');
+    const folder = await mkdtemp(join(tmpdir(), 'rampart-kms-rotation-'));
+    rootA = join(folder, 'root-a.key');
+    rootB = join(folder, 'root-b.key');
+    await writeFile(rootA, randomBytes(32), { mode: 0o600 });
+    await writeFile(rootB, randomBytes(32), { mode: 0o600 });
+    env = {
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: database.url,
+      DATABASE_SCHEMA: database.schema,
+      WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
+      WORKLOAD_TRUST_DIR: keys.trustDir,
+    };
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('keeps keys under root A: three versions of twelve keys, a ciphertext from each', async () => {
+    const service = await startService(keyManagementService, {
+      env: { ...env, KMS_ROOT_KEY_FILE: rootA },
+    });
+    try {
+      for (let index = 0; index < 12; index += 1) {
+        const key = `rotation-${index}`;
+        expect(
+          (await call(service, 'POST', '/kms/v1/keys', { name: key, purpose: 'ENCRYPT_DECRYPT' }))
+            .status,
+        ).toBe(201);
+        for (let version = 1; version <= 3; version += 1) {
+          if (version > 1) await call(service, 'POST', `/kms/v1/keys/${key}:rotate`);
+          const plaintext = `${key} v${version}`;
+          const sealed = await call(service, 'POST', `/kms/v1/keys/${key}:encrypt`, {
+            plaintext: b64(plaintext),
+          });
+          stored.push({ key, plaintext, ciphertext: sealed.body['ciphertext'] as string });
+        }
+      }
+      const root = await call(service, 'GET', '/kms/v1/root');
+      expect(root).toMatchObject({
+        status: 200,
+        body: { rewrapped: 36, remaining: 0, previousRootKeyIds: [] },
+      });
+      const rows = await wrappedBy(service);
+      expect(new Set(rows.map((row) => row.wrapped_by))).toEqual(new Set([root.body['rootKeyId']]));
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('rotates to root B, survives a crash mid-way, resumes, and no longer needs root A', async () => {
+    expect(existsSync(MAIN)).toBe(true); // built by `nx run-many -t build` before the tests
+    // A real process with root B, slowed down so it can be killed between batches.
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        ...env,
+        LOG_LEVEL: 'info',
+        KMS_ROOT_KEY_FILE: rootB,
+        KMS_PREVIOUS_ROOT_KEY_FILES: rootA,
+        KMS_ROOT_ROTATION_BATCH_SIZE: '2',
+        KMS_ROOT_ROTATION_BATCH_DELAY_MS: '150',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((done) => child.once('exit', done));
+    try {
+      await until(
+        () => (output.match(/root key rotation progress/g)?.length ?? 0) >= 3,
+        'three rotation batches',
+      );
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(output).toContain('root key rotation started');
+    expect(output).not.toContain('root key rotation complete');
+
+    const service = await startService(keyManagementService, {
+      env: {
+        ...env,
+        KMS_ROOT_KEY_FILE: rootB,
+        KMS_PREVIOUS_ROOT_KEY_FILES: rootA,
+        KMS_ROOT_ROTATION_BATCH_SIZE: '5',
+        // Slow enough to see the state the crash left before this start finishes the work.
+        KMS_ROOT_ROTATION_BATCH_DELAY_MS: '300',
+      },
+    });
+    let rootBId: string;
+    try {
+      const afterCrash = await wrappedBy(service);
+      rootBId = (await call(service, 'GET', '/kms/v1/root')).body['rootKeyId'] as string;
+      const doneBeforeCrash = afterCrash.filter((row) => row.wrapped_by === rootBId);
+      // Committed batches survived the crash, and the rest was still under root A.
+      expect(doneBeforeCrash.length).toBeGreaterThanOrEqual(4);
+      expect(doneBeforeCrash.length).toBeLessThan(36);
+
+      await until(
+        async () => (await call(service, 'GET', '/kms/v1/root')).body['remaining'] === 0,
+        'rotation to finish',
+      );
+      expect(await call(service, 'GET', '/kms/v1/root')).toMatchObject({
+        status: 200,
+        body: {
+          rootKeyId: rootBId,
+          rewrapped: 36,
+          remaining: 0,
+          tables: [{ table: 'key_versions', rewrapped: 36, remaining: 0 }],
+        },
+      });
+      const after = await wrappedBy(service);
+      expect(after.every((row) => row.wrapped_by === rootBId)).toBe(true);
+      // Resumed, not restarted: rows rewrapped before the crash were not rewrapped again.
+      for (const row of doneBeforeCrash) {
+        const now = after.find(
+          (candidate) => candidate.key_name === row.key_name && candidate.version === row.version,
+        );
+        expect(now?.wrapped_material.equals(row.wrapped_material)).toBe(true);
+      }
+      await decryptsAll(service);
+    } finally {
+      await service.stop();
+    }
+
+    // Everything is under root B now: root A can be retired.
+    const rootBOnly = await startService(keyManagementService, {
+      env: { ...env, KMS_ROOT_KEY_FILE: rootB },
+    });
+    try {
+      expect((await call(rootBOnly, 'GET', '/kms/v1/root')).body).toMatchObject({
+        rootKeyId: rootBId,
+        previousRootKeyIds: [],
+        remaining: 0,
+      });
+      await decryptsAll(rootBOnly);
+    } finally {
+      await rootBOnly.stop();
+    }
+
+    // And root A alone opens none of it any more.
+    const rootAOnly = await startService(keyManagementService, {
+      env: { ...env, KMS_ROOT_KEY_FILE: rootA },
+    });
+    try {
+      const refused = await call(rootAOnly, 'POST', `/kms/v1/keys/${stored[0]!.key}:decrypt`, {
+        ciphertext: stored[0]!.ciphertext,
+      });
+      expect(refused.status).toBe(500);
+      expect(refused.body['plaintext']).toBeUndefined();
+      expect((await call(rootAOnly, 'GET', '/kms/v1/root')).body['remaining']).toBe(36);
+    } finally {
+      await rootAOnly.stop();
+    }
+  });
+});
