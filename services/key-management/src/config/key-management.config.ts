@@ -29,6 +29,10 @@ export const keyManagementConfigFields = dataServiceConfigSchema.extend({
   KMS_ROOT_ROTATION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Pause between rotation batches, to spare the database or the HSM. */
   KMS_ROOT_ROTATION_BATCH_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** Days between scheduling a key version's destruction and its erasure, unless a key says otherwise. */
+  KMS_DESTRUCTION_WAITING_DAYS: z.coerce.number().int().min(1).max(30).default(7),
+  /** How often scheduled rotations and destructions are looked for. */
+  KMS_SCHEDULER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 });
 
 /** Environment of the key-management service. */
