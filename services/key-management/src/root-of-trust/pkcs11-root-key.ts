@@ -99,9 +99,9 @@ export class Pkcs11RootKey extends RootKey {
     [];
   private sessions = 0;
   private closed = false;
-  private id_ = '';
 
   private constructor(
+    readonly id: string,
     private readonly library: LoadedLibrary,
     private readonly options: Pkcs11RootKeyOptions,
     private readonly slot: Handle,
@@ -110,10 +110,6 @@ export class Pkcs11RootKey extends RootKey {
     private readonly key: Handle,
   ) {
     super();
-  }
-
-  get id(): string {
-    return this.id_;
   }
 
   static async open(options: Pkcs11RootKeyOptions): Promise<Pkcs11RootKey> {
@@ -130,11 +126,16 @@ export class Pkcs11RootKey extends RootKey {
         if (pkcs11Code(error) !== 'CKR_USER_ALREADY_LOGGED_IN') throw failure(error, 'log in');
       }
       const key = findKey(library, anchor, options.keyLabel);
-      const rootKey = new Pkcs11RootKey(library, options, slot, anchor, key);
-      rootKey.id_ = fingerprintFrom(
-        await rootKey.encrypt(FINGERPRINT_IV, FINGERPRINT_AAD, FINGERPRINT_BLOCK),
+      // Once, at start, on the anchor session: no pool yet.
+      pkcs11.C_EncryptInit(anchor, gcm(api, FINGERPRINT_IV, FINGERPRINT_AAD), key);
+      const id = fingerprintFrom(
+        pkcs11.C_Encrypt(
+          anchor,
+          FINGERPRINT_BLOCK,
+          Buffer.alloc(FINGERPRINT_BLOCK.length + TAG_BYTES),
+        ),
       );
-      return rootKey;
+      return new Pkcs11RootKey(id, library, options, slot, anchor, key);
     } catch (error) {
       if (anchor) pkcs11.C_CloseSession(anchor);
       LoadedLibrary.release(options.library);
@@ -159,7 +160,7 @@ export class Pkcs11RootKey extends RootKey {
     return this.withSession(async (session) => {
       this.library.pkcs11.C_DecryptInit(
         session,
-        this.gcm(iv, Buffer.from(binding, 'utf8')),
+        gcm(this.library.api, iv, Buffer.from(binding, 'utf8')),
         this.key,
       );
       return this.library.pkcs11.C_DecryptAsync(session, sealed, Buffer.alloc(sealed.length));
@@ -183,28 +184,13 @@ export class Pkcs11RootKey extends RootKey {
 
   private encrypt(iv: Buffer, aad: Buffer, plaintext: Buffer): Promise<Buffer> {
     return this.withSession(async (session) => {
-      this.library.pkcs11.C_EncryptInit(session, this.gcm(iv, aad), this.key);
+      this.library.pkcs11.C_EncryptInit(session, gcm(this.library.api, iv, aad), this.key);
       return this.library.pkcs11.C_EncryptAsync(
         session,
         plaintext,
         Buffer.alloc(plaintext.length + TAG_BYTES),
       );
     });
-  }
-
-  /** AES-GCM with PKCS#11 v2.40's CK_GCM_PARAMS (with ulIvBits), what SoftHSM2 and most HSMs take. */
-  private gcm(iv: Buffer, aad: Buffer): Mechanism {
-    const { api } = this.library;
-    return {
-      mechanism: api.CKM_AES_GCM,
-      parameter: {
-        type: api.CK_PARAMS_AES_GCM_v240,
-        iv,
-        ivBits: IV_BYTES * 8,
-        aad,
-        tagBits: TAG_BYTES * 8,
-      } as Mechanism['parameter'],
-    };
   }
 
   /**
@@ -257,6 +243,20 @@ export class Pkcs11RootKey extends RootKey {
     if (waiter) waiter.resolve(session);
     else this.idle.push(session);
   }
+}
+
+/** AES-GCM with PKCS#11 v2.40's CK_GCM_PARAMS (with ulIvBits), what SoftHSM2 and most HSMs take. */
+function gcm(api: Pkcs11js, iv: Buffer, aad: Buffer): Mechanism {
+  return {
+    mechanism: api.CKM_AES_GCM,
+    parameter: {
+      type: api.CK_PARAMS_AES_GCM_v240,
+      iv,
+      ivBits: IV_BYTES * 8,
+      aad,
+      tagBits: TAG_BYTES * 8,
+    } as Mechanism['parameter'],
+  };
 }
 
 function failure(error: unknown, action: string): Error {

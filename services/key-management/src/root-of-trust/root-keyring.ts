@@ -72,6 +72,7 @@ export class RootKeyring extends RootKey {
   }
 
   override async close(): Promise<void> {
-    await Promise.allSettled([...this.byId.values()].map((key) => key.close()));
+    // Every key opened, including one configured twice (kept once in byId).
+    await Promise.allSettled([this.current, ...this.previous].map((key) => key.close()));
   }
 }

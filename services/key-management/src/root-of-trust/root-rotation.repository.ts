@@ -17,6 +17,9 @@ export interface TableProgress {
   remaining: number;
 }
 
+/** How many values each root (by id; null: not recorded) wraps in a table. */
+export type RootCounts = Map<string | null, number>;
+
 const quote = (identifier: string) => `"${identifier}"`;
 
 /** The only place that builds queries over the registered wrapped tables. */
@@ -24,14 +27,12 @@ const quote = (identifier: string) => `"${identifier}"`;
 export class RootRotationRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async progress(table: WrappedTable, rootKeyId: string): Promise<TableProgress> {
-    const rows = await this.dataSource.query<{ rewrapped: number; remaining: number }[]>(
-      `SELECT count(*) FILTER (WHERE wrapped_by = $1)::int AS rewrapped,
-              count(*) FILTER (WHERE wrapped_by IS DISTINCT FROM $1)::int AS remaining
-         FROM ${quote(table.table)} WHERE ${quote(table.materialColumn)} IS NOT NULL`,
-      [rootKeyId],
+  async countByRoot(table: WrappedTable): Promise<RootCounts> {
+    const rows = await this.dataSource.query<{ wrapped_by: string | null; count: number }[]>(
+      `SELECT wrapped_by, count(*)::int AS count FROM ${quote(table.table)}
+        WHERE ${quote(table.materialColumn)} IS NOT NULL GROUP BY wrapped_by`,
     );
-    return { table: table.table, rewrapped: rows[0]!.rewrapped, remaining: rows[0]!.remaining };
+    return new Map(rows.map((row) => [row.wrapped_by, row.count]));
   }
 
   /**
@@ -51,26 +52,29 @@ export class RootRotationRepository {
   }
 
   /**
-   * The next rows after `after` (key order) not wrapped by `rootKeyId`, locked until the batch
-   * commits. Rows another transaction holds (a version being destroyed) are left for a later pass.
+   * The next rows after `after` (key order) not wrapped by `rootKeyId` but by one of `readable`
+   * (or by an unrecorded root), locked until the batch commits. Rows another transaction holds (a
+   * version being destroyed) are left for a later pass.
    */
   async lockBatch(
     transaction: EntityManager,
     table: WrappedTable,
     rootKeyId: string,
+    readable: readonly string[],
     after: readonly unknown[] | undefined,
     limit: number,
   ): Promise<WrappedRow[]> {
     const keys = table.keyColumns.map(quote).join(', ');
     const cursor = after
-      ? `AND (${keys}) > (${table.keyColumns.map((_, index) => `$${index + 3}`).join(', ')})`
+      ? `AND (${keys}) > (${table.keyColumns.map((_, index) => `$${index + 4}`).join(', ')})`
       : '';
     const rows = await transaction.query<Record<string, unknown>[]>(
       `SELECT ${keys}, ${quote(table.materialColumn)} AS rampart_wrapped, wrapped_by AS rampart_wrapped_by
          FROM ${quote(table.table)}
-        WHERE ${quote(table.materialColumn)} IS NOT NULL AND wrapped_by IS DISTINCT FROM $1 ${cursor}
+        WHERE ${quote(table.materialColumn)} IS NOT NULL AND wrapped_by IS DISTINCT FROM $1
+          AND (wrapped_by IS NULL OR wrapped_by = ANY($3::text[])) ${cursor}
         ORDER BY ${keys} LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [rootKeyId, limit, ...(after ?? [])],
+      [rootKeyId, limit, readable, ...(after ?? [])],
     );
     return rows.map((row) => ({
       key: Object.fromEntries(table.keyColumns.map((column) => [column, row[column]])),

@@ -18,6 +18,8 @@ export interface RootProgress {
   previousRootKeyIds: string[];
   rewrapped: number;
   remaining: number;
+  /** Roots that remaining values name but this replica lacks: rotation cannot finish without them. */
+  missingRootKeyIds: string[];
   tables: TableProgress[];
 }
 
@@ -64,14 +66,27 @@ export class RootRotation implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async progress(): Promise<RootProgress> {
+    const current = this.keyring.id;
+    const known = new Set(this.keyring.ids);
+    const missing = new Set<string>();
     const tables = await Promise.all(
-      this.tables.list().map((table) => this.repository.progress(table, this.keyring.id)),
+      this.tables.list().map(async (table): Promise<TableProgress> => {
+        const counts = await this.repository.countByRoot(table);
+        let remaining = 0;
+        for (const [root, count] of counts) {
+          if (root === current) continue;
+          remaining += count;
+          if (root !== null && !known.has(root)) missing.add(root);
+        }
+        return { table: table.table, rewrapped: counts.get(current) ?? 0, remaining };
+      }),
     );
     return {
-      rootKeyId: this.keyring.id,
-      previousRootKeyIds: this.keyring.ids.filter((id) => id !== this.keyring.id),
+      rootKeyId: current,
+      previousRootKeyIds: this.keyring.ids.filter((id) => id !== current),
       rewrapped: tables.reduce((sum, table) => sum + table.rewrapped, 0),
       remaining: tables.reduce((sum, table) => sum + table.remaining, 0),
+      missingRootKeyIds: [...missing].sort(),
       tables,
     };
   }
@@ -103,6 +118,13 @@ export class RootRotation implements OnApplicationBootstrap, OnApplicationShutdo
           { rootKeyId: before.rootKeyId, rewrapped: before.rewrapped, remaining: before.remaining },
           'root key rotation started',
         );
+        if (before.missingRootKeyIds.length > 0) {
+          // Once per pass, not once per row: those rows are left out until the roots are configured.
+          this.logger.error(
+            { missingRootKeyIds: before.missingRootKeyIds },
+            'values are wrapped by root keys this service does not have; configure them as previous root keys',
+          );
+        }
         let unreadable = 0;
         for (const [index, table] of this.tables.list().entries()) {
           unreadable += await this.rewrapTable(runner, table, before.tables[index]!);
@@ -150,6 +172,7 @@ export class RootRotation implements OnApplicationBootstrap, OnApplicationShutdo
           runner.manager,
           table,
           this.keyring.id,
+          this.keyring.ids,
           after,
           batchSize,
         );

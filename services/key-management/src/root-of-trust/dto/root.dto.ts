@@ -11,6 +11,9 @@ export const rootView = z.object({
     .describe('Roots this replica still unwraps with until rotation is complete'),
   rewrapped: count.describe('Values at rest wrapped by the current root'),
   remaining: count.describe('Values still wrapped by a previous root: 0 when rotation is complete'),
+  missingRootKeyIds: z
+    .array(z.string())
+    .describe('Roots that remaining values name but this replica lacks: configure them'),
   tables: z.array(z.object({ table: z.string(), rewrapped: count, remaining: count })),
 });
 
