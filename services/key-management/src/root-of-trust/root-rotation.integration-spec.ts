@@ -17,12 +17,34 @@ import {
   createTestWorkloadKeys,
   type TestDatabase,
 } from '@rampart/platform/testing-support';
+import { Module } from '@nestjs/common';
+import { KeyManagementModule } from '../app.module.js';
 import { keyManagementService } from '../key-management.service.js';
+import { FileRootKey, RootKey } from './root-key.js';
+import { RootOfTrustModule } from './root-of-trust.module.js';
+import { WrappedTables } from './wrapped-tables.js';
 
 /** The built service: the crash test kills a real process mid-rotation. */
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+const noteBinding = (row: Readonly<Record<string, unknown>>) =>
+  `rampart.test.note:${String(row['tenant'])}:${String(row['id'])}`;
+
+/** Another module storing root-wrapped values, registered as docs/architecture/key-management.md says. */
+@Module({ imports: [KeyManagementModule, RootOfTrustModule] })
+class NotesModule {
+  constructor(tables: WrappedTables) {
+    tables.register({
+      table: 'sealed_notes',
+      keyColumns: ['tenant', 'id'],
+      materialColumn: 'sealed',
+      binding: noteBinding,
+    });
+  }
+}
+const withNotes = { ...keyManagementService, module: NotesModule };
 const until = async (condition: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
@@ -245,6 +267,73 @@ describe('root key rotation (real PostgreSQL, a real process killed mid-way)', (
       expect(rows.every((row) => row.wrapped_by === rootBId)).toBe(true);
     } finally {
       await rootAOnly.stop();
+    }
+  });
+
+  it('rotates the tables other modules register, with their own key columns and bindings', async () => {
+    const rootC = join(dirname(rootA), 'root-c.key');
+    await writeFile(rootC, randomBytes(32), { mode: 0o600 });
+    const notes = new Map<string, Buffer>();
+    // The table comes with the other module's migration; here, plain SQL before that module runs.
+    const before = await startService(keyManagementService, {
+      env: { ...env, KMS_ROOT_KEY_FILE: rootB },
+    });
+    try {
+      await before.dataSource!.query(
+        `CREATE TABLE sealed_notes (tenant text, id int, sealed bytea, wrapped_by text, PRIMARY KEY (tenant, id))`,
+      );
+      const rootKey = before.app.get(RootKey);
+      for (const tenant of ['acme', 'globex']) {
+        for (let id = 1; id <= 4; id += 1) {
+          const material = randomBytes(32);
+          notes.set(`${tenant}:${id}`, material);
+          await before.dataSource!.query(`INSERT INTO sealed_notes VALUES ($1, $2, $3, $4)`, [
+            tenant,
+            id,
+            await rootKey.wrap(material, noteBinding({ tenant, id })),
+            rootKey.id,
+          ]);
+        }
+      }
+      // Nothing wrapped here: nothing to rewrap.
+      await before.dataSource!.query(`INSERT INTO sealed_notes VALUES ('acme', 99, NULL, NULL)`);
+    } finally {
+      await before.stop();
+    }
+
+    const service = await startService(withNotes, {
+      env: {
+        ...env,
+        KMS_ROOT_KEY_FILE: rootC,
+        KMS_PREVIOUS_ROOT_KEY_FILES: rootB,
+        KMS_ROOT_ROTATION_BATCH_SIZE: '3',
+      },
+    });
+    try {
+      await until(
+        async () => (await call(service, 'GET', '/kms/v1/root')).body['remaining'] === 0,
+        'rotation to root C',
+      );
+      const root = await call(service, 'GET', '/kms/v1/root');
+      expect(root.body['tables']).toEqual([
+        { table: 'key_versions', rewrapped: 36, remaining: 0 },
+        { table: 'sealed_notes', rewrapped: 8, remaining: 0 },
+      ]);
+      const rows = await service.dataSource!.query<
+        { tenant: string; id: number; sealed: Buffer; wrapped_by: string }[]
+      >(`SELECT tenant, id, sealed, wrapped_by FROM sealed_notes WHERE sealed IS NOT NULL`);
+      const rootCKey = await FileRootKey.open(rootC);
+      for (const row of rows) {
+        expect(row.wrapped_by).toBe(rootCKey.id);
+        // Rewrapped under the same binding, by root C alone.
+        expect(await rootCKey.unwrap(row.sealed, noteBinding(row))).toEqual(
+          notes.get(`${row.tenant}:${row.id}`),
+        );
+      }
+      expect(rows).toHaveLength(8);
+      await decryptsAll(service);
+    } finally {
+      await service.stop();
     }
   });
 });
