@@ -137,8 +137,12 @@ export class Pkcs11RootKey extends RootKey {
       );
       return new Pkcs11RootKey(id, library, options, slot, anchor, key);
     } catch (error) {
-      if (anchor) pkcs11.C_CloseSession(anchor);
-      LoadedLibrary.release(options.library);
+      try {
+        if (anchor) pkcs11.C_CloseSession(anchor);
+      } finally {
+        // The reason the start failed matters more than a session that would not close.
+        LoadedLibrary.release(options.library);
+      }
       throw error;
     }
   }
