@@ -251,7 +251,8 @@ describeWithSoftHsm('PKCS#11 root key (SoftHSM2 token, real PostgreSQL)', (libra
         await new Promise((done) => setTimeout(done, 50));
         root = await call(service, '/kms/v1/root');
       }
-      expect(root.body).toMatchObject({ rewrapped: 1, remaining: 0 });
+      // The key version, and identity's first two token-signing keys.
+      expect(root.body).toMatchObject({ rewrapped: 3, remaining: 0 });
       const tokenRootId = root.body['rootKeyId'] as string;
 
       // Parallel requests share the token's session pool.

@@ -164,10 +164,14 @@ describe('root of trust (real PostgreSQL, through HTTP)', () => {
         rootKeyId: expect.stringMatching(/^root-[0-9a-f]{16}$/),
         previousRootKeyIds: [],
         remaining: 0,
-        tables: [{ table: 'key_versions', remaining: 0 }],
+        tables: [
+          { table: 'key_versions', remaining: 0 },
+          { table: 'token_signing_keys', remaining: 0 },
+        ],
       },
     });
-    expect(root.body['rewrapped']).toBe(3); // alpha v1, v2 and beta v1, from the first test
+    // alpha v1, v2 and beta v1 from the first test, and identity's first two token-signing keys
+    expect(root.body['rewrapped']).toBe(5);
     const audience = 'urn:rampart:key-management';
     const withToken = async (scope: string) =>
       (

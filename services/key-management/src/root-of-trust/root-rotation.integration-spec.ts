@@ -161,9 +161,10 @@ describe('root key rotation (real PostgreSQL, a real process killed mid-way)', (
         }
       }
       const root = await call(service, 'GET', '/kms/v1/root');
+      // 36 key versions and identity's first two token-signing keys.
       expect(root).toMatchObject({
         status: 200,
-        body: { rewrapped: 36, remaining: 0, previousRootKeyIds: [] },
+        body: { rewrapped: 38, remaining: 0, previousRootKeyIds: [] },
       });
       const rows = await wrappedBy(service);
       expect(new Set(rows.map((row) => row.wrapped_by))).toEqual(new Set([root.body['rootKeyId']]));
@@ -228,9 +229,12 @@ describe('root key rotation (real PostgreSQL, a real process killed mid-way)', (
         status: 200,
         body: {
           rootKeyId: rootBId,
-          rewrapped: 36,
+          rewrapped: 38,
           remaining: 0,
-          tables: [{ table: 'key_versions', rewrapped: 36, remaining: 0 }],
+          tables: [
+            { table: 'key_versions', rewrapped: 36, remaining: 0 },
+            { table: 'token_signing_keys', rewrapped: 2, remaining: 0 },
+          ],
         },
       });
       const after = await wrappedBy(service);
@@ -274,7 +278,7 @@ describe('root key rotation (real PostgreSQL, a real process killed mid-way)', (
       expect(refused.body['plaintext']).toBeUndefined();
       // Its rotation job names the root it lacks instead of touching the rows.
       expect((await call(rootAOnly, 'GET', '/kms/v1/root')).body).toMatchObject({
-        remaining: 36,
+        remaining: 38,
         missingRootKeyIds: [rootBId],
       });
       const rows = await wrappedBy(rootAOnly);
@@ -332,6 +336,7 @@ describe('root key rotation (real PostgreSQL, a real process killed mid-way)', (
       expect(root.body['tables']).toEqual([
         { table: 'key_versions', rewrapped: 36, remaining: 0 },
         { table: 'sealed_notes', rewrapped: 8, remaining: 0 },
+        { table: 'token_signing_keys', rewrapped: 2, remaining: 0 },
       ]);
       const rows = await service.dataSource!.query<
         { tenant: string; id: number; sealed: Buffer; wrapped_by: string }[]

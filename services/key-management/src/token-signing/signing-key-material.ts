@@ -6,6 +6,7 @@ import {
   type JWK,
 } from 'jose';
 import type { TokenSigningAlgorithm } from '@rampart/contracts';
+import type { WrappedTable } from '../root-of-trust/wrapped-tables.js';
 
 /** RSA at 3072 bits, like the service's SIGN_VERIFY keys (ADR 0007). */
 const KEY_OPTIONS: Record<TokenSigningAlgorithm, GenerateKeyPairOptions> = {
@@ -45,3 +46,11 @@ export async function generateSigningKey(
 export function tokenSigningKeyBinding(kid: string): string {
   return `rampart.kms.token-signing-key:${kid}`;
 }
+
+/** The table for root rotation: its rows are rewrapped under the same binding. */
+export const TOKEN_SIGNING_KEYS_TABLE: WrappedTable = {
+  table: 'token_signing_keys',
+  keyColumns: ['kid'],
+  materialColumn: 'wrapped_private_jwk',
+  binding: (row) => tokenSigningKeyBinding(String(row['kid'])),
+};

@@ -10,12 +10,10 @@ import {
   Public,
   type Principal,
 } from '@rampart/platform';
+import { KMS_ADMIN_SCOPE } from '../root-of-trust/root.controller.js';
 import { rotateRequest, type TokenSigningKeysView } from './dto/token-signing.dto.js';
 import { JWKS_MAX_AGE_SECONDS } from './token-signing.config.js';
 import { TokenSigningService } from './token-signing.service.js';
-
-/** The scope an administrator's access token needs to rotate identity's signing keys. */
-export const ROTATE_SCOPE = 'kms:admin';
 
 /**
  * Identity's token-signing keys: the public JWK Set for everyone, the keys themselves (encrypted
@@ -45,7 +43,7 @@ export class TokenSigningController {
   /** `::` is find-my-way's escaped literal colon: the route is `/kms/v1/tokenSigningKeys:rotate`. */
   @Post('tokenSigningKeys::rotate')
   @AllowWorkloads('identity')
-  @AllowAccessTokens(ROTATE_SCOPE)
+  @AllowAccessTokens(KMS_ADMIN_SCOPE)
   @HttpCode(200)
   rotate(
     @Body() body: unknown,

@@ -483,8 +483,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
 
   it('keeps private keys out of the JWK Set, the events and the database (wrapped, bound to the kid)', async () => {
     const root = await RootKey.fromFile(setup.rootKeyFile);
-    // Awaited either way: the root key's methods become asynchronous with pluggable roots of trust.
-    const unwrap = (wrapped: Buffer, kid: string): Buffer | Promise<Buffer> =>
+    const unwrap = (wrapped: Buffer, kid: string) =>
       root.unwrap(wrapped, tokenSigningKeyBinding(kid));
     const rows = (await keyRows(service.dataSource!)).filter((row) => row.wrapped_private_jwk);
     expect(rows.length).toBeGreaterThanOrEqual(3);
@@ -497,9 +496,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
       secrets.push(privateJwk.d!, Buffer.from(privateJwk.d!, 'base64url').toString('hex'));
       // Bound to its kid: the same bytes under another key's row do not unwrap.
       const other = rows.find((candidate) => candidate.kid !== row.kid)!;
-      await expect(
-        Promise.resolve().then(() => unwrap(row.wrapped_private_jwk!, other.kid)),
-      ).rejects.toThrow();
+      await expect(unwrap(row.wrapped_private_jwk!, other.kid)).rejects.toThrow();
     }
 
     const dump = [
@@ -615,6 +612,85 @@ describe('identity tokens signed with delivered keys (the loop closed)', () => {
     } finally {
       identity.stop();
       await service.stop();
+      await database.drop();
+    }
+  });
+});
+
+describe('token-signing keys through a root rotation', () => {
+  it('are rewrapped under the new root, and identity still signs with them', async () => {
+    const database = await createTestDatabase('key_management');
+    const setup = await fixtures();
+    const rootB = join(await mkdtemp(join(tmpdir(), 'rampart-kms-root-b-')), 'root-b.key');
+    await writeFile(rootB, randomBytes(32), { mode: 0o600 });
+    const wrappedBy = async (dataSource: DataSource) =>
+      (
+        await dataSource.query<{ wrapped_by: string }[]>(
+          `SELECT wrapped_by FROM token_signing_keys WHERE wrapped_private_jwk IS NOT NULL`,
+        )
+      ).map((row) => row.wrapped_by);
+    const underA = await startService(keyManagementService, { env: environment(database, setup) });
+    let kids: string[];
+    try {
+      kids = (await keyRows(underA.dataSource!)).map((row) => row.kid);
+      expect(new Set(await wrappedBy(underA.dataSource!))).toEqual(
+        new Set([(await RootKey.fromFile(setup.rootKeyFile)).id]),
+      );
+    } finally {
+      await underA.stop();
+    }
+
+    const rotating = await startService(keyManagementService, {
+      env: environment(database, setup, {
+        KMS_ROOT_KEY_FILE: rootB,
+        KMS_PREVIOUS_ROOT_KEY_FILES: setup.rootKeyFile,
+      }),
+    });
+    try {
+      const signer = await loadWorkloadSigner('identity', setup.keys.keyFile('identity'));
+      await until(async () => {
+        const response = await fetch(`${rotating.url}/kms/v1/root`, {
+          headers: { [WORKLOAD_ASSERTION_HEADER]: await signer.assertionFor('key-management') },
+        });
+        const body = (await response.json()) as {
+          remaining: number;
+          tables: { table: string; rewrapped: number }[];
+        };
+        return body.remaining === 0 ? body : undefined;
+      }).then((root) =>
+        expect(root.tables).toContainEqual({
+          table: 'token_signing_keys',
+          rewrapped: 2,
+          remaining: 0,
+        }),
+      );
+    } finally {
+      await rotating.stop();
+    }
+
+    // Root A is gone: the keys open under root B alone, unchanged.
+    const underB = await startService(keyManagementService, {
+      env: environment(database, setup, { KMS_ROOT_KEY_FILE: rootB }),
+    });
+    const identity = await TokenSigningKeys.start({
+      kmsUrl: underB.url,
+      signer: await loadWorkloadSigner('identity', setup.keys.keyFile('identity')),
+      encryptionKeyFile: setup.keys.encryptionKeyFile('identity'),
+    });
+    try {
+      expect(new Set(await wrappedBy(underB.dataSource!))).toEqual(
+        new Set([(await RootKey.fromFile(rootB)).id]),
+      );
+      expect((await keyRows(underB.dataSource!)).map((row) => row.kid)).toEqual(kids);
+      const token = await identity.sign({ sub: 'erin' });
+      const { protectedHeader } = await jwtVerify(
+        token,
+        createRemoteJWKSet(new URL('/kms/v1/jwks', underB.url)),
+      );
+      expect(protectedHeader.kid).toBe(kids[0]);
+    } finally {
+      identity.stop();
+      await underB.stop();
       await database.drop();
     }
   });

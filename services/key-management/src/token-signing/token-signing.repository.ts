@@ -81,19 +81,22 @@ export class TokenSigningRepository {
       state: 'NEXT' | 'CURRENT';
       publicJwk: JWK;
       wrappedPrivateJwk: Buffer;
+      /** The id of the root key that wrapped it. */
+      wrappedBy: string;
     },
     now: Date,
   ): Promise<void> {
     await transaction.query(
       `INSERT INTO token_signing_keys
-         (kid, algorithm, state, public_jwk, wrapped_private_jwk, created_at, activated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $3 = 'CURRENT' THEN $6::timestamptz END)`,
+         (kid, algorithm, state, public_jwk, wrapped_private_jwk, wrapped_by, created_at, activated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $3 = 'CURRENT' THEN $7::timestamptz END)`,
       [
         key.kid,
         key.algorithm,
         key.state,
         JSON.stringify(key.publicJwk),
         key.wrappedPrivateJwk,
+        key.wrappedBy,
         now,
       ],
     );
@@ -101,7 +104,7 @@ export class TokenSigningRepository {
 
   /**
    * Moves one key from `from` to `to`, stamping when it entered `to`. A retired key loses its
-   * private key for good.
+   * private key for good (and so has nothing left for root rotation).
    */
   async transition(
     transaction: EntityManager,
@@ -113,7 +116,8 @@ export class TokenSigningRepository {
     const [, affected] = await transaction.query<[unknown, number]>(
       `UPDATE token_signing_keys
           SET state = $3, ${ENTERED_AT[to]} = $4,
-              wrapped_private_jwk = CASE WHEN $3 = 'RETIRED' THEN NULL ELSE wrapped_private_jwk END
+              wrapped_private_jwk = CASE WHEN $3 = 'RETIRED' THEN NULL ELSE wrapped_private_jwk END,
+              wrapped_by = CASE WHEN $3 = 'RETIRED' THEN NULL ELSE wrapped_by END
         WHERE kid = $1 AND state = $2`,
       [kid, from, to, now],
     );

@@ -31,15 +31,6 @@ import {
   type WrappedTokenSigningKeyRow,
 } from './token-signing.repository.js';
 
-/**
- * The root key's wrap and unwrap, always awaited: they return buffers today and promises once the
- * root of trust may live in an HSM or a cloud KMS.
- */
-interface RootWrapping {
-  wrap(material: Buffer, binding: string): Buffer | Promise<Buffer>;
-  unwrap(wrapped: Buffer, binding: string): Buffer | Promise<Buffer>;
-}
-
 type Trigger = 'bootstrap' | 'schedule' | 'on-demand';
 
 interface Step {
@@ -62,18 +53,16 @@ const JWKS_MEMO_MS = 1_000;
 @Injectable()
 export class TokenSigningService {
   readonly settings: TokenSigningSettings;
-  private readonly root: RootWrapping;
   private readonly recipients = new Map<string, WorkloadEncryptionKey>();
   private jwksMemo: { value: Promise<JwkSet>; until: number } | undefined;
 
   constructor(
     private readonly keys: TokenSigningRepository,
     private readonly outbox: Outbox,
-    rootKey: RootKey,
+    private readonly root: RootKey,
     @Inject(SERVICE_CONFIG) private readonly config: KeyManagementConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.root = rootKey;
     this.settings = {
       algorithm: config.KMS_TOKEN_SIGNING_ALGORITHM,
       rotationPeriodMs: config.KMS_TOKEN_SIGNING_ROTATION_DAYS * 24 * 60 * 60 * 1_000,
@@ -277,7 +266,13 @@ export class TokenSigningService {
     const row = { kid: generated.kid, algorithm };
     await this.keys.insert(
       transaction,
-      { ...row, state, publicJwk: generated.publicJwk, wrappedPrivateJwk },
+      {
+        ...row,
+        state,
+        publicJwk: generated.publicJwk,
+        wrappedPrivateJwk,
+        wrappedBy: this.root.id,
+      },
       now,
     );
     return { definition: TokenSigningKeyEvents.created, row, state };

@@ -15,11 +15,14 @@ export class CreateTokenSigningKeys1764500000000 implements MigrationInterface {
         state               text NOT NULL CHECK (state IN ('NEXT', 'CURRENT', 'PREVIOUS', 'RETIRED')),
         public_jwk          jsonb NOT NULL,
         wrapped_private_jwk bytea,
+        -- The root key that wrapped it (its id), for root rotation.
+        wrapped_by          text,
         created_at          timestamptz NOT NULL,
         activated_at        timestamptz,
         deactivated_at      timestamptz,
         retired_at          timestamptz,
         CHECK ((state = 'RETIRED') = (wrapped_private_jwk IS NULL)),
+        CHECK ((wrapped_private_jwk IS NULL) = (wrapped_by IS NULL)),
         CHECK (state NOT IN ('CURRENT', 'PREVIOUS') OR activated_at IS NOT NULL),
         CHECK (state <> 'PREVIOUS' OR deactivated_at IS NOT NULL)
       )`);
