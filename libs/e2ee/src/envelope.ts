@@ -1,5 +1,6 @@
 import { utf8 } from './encoding.js';
 import { E2eeError } from './errors.js';
+import type { WebCryptoKey } from './web-crypto.js';
 
 /**
  * Sealed data: 0x01 | iv (12 bytes) | AES-256-GCM ciphertext and tag. The object's id is the
@@ -14,7 +15,7 @@ const TAG_BYTES = 16;
  * A fresh 256-bit data key. Extractable, because it must be wrapped for each recipient; it lives
  * only in the memory of the devices that encrypt or decrypt.
  */
-export function generateDataKey(): Promise<CryptoKey> {
+export function generateDataKey(): Promise<WebCryptoKey> {
   return crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt', 'decrypt']);
 }
 
@@ -26,8 +27,8 @@ function associatedData(objectId: string): Uint8Array<ArrayBuffer> {
 export async function seal(
   plaintext: Uint8Array<ArrayBuffer>,
   objectId: string,
-  dataKey?: CryptoKey,
-): Promise<{ ciphertext: Uint8Array<ArrayBuffer>; dataKey: CryptoKey }> {
+  dataKey?: WebCryptoKey,
+): Promise<{ ciphertext: Uint8Array<ArrayBuffer>; dataKey: WebCryptoKey }> {
   const key = dataKey ?? (await generateDataKey());
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const sealed = await crypto.subtle.encrypt(
@@ -46,7 +47,7 @@ export async function seal(
 export async function open(
   ciphertext: Uint8Array<ArrayBuffer>,
   objectId: string,
-  dataKey: CryptoKey,
+  dataKey: WebCryptoKey,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (ciphertext.length < 1 + IV_BYTES + TAG_BYTES || ciphertext[0] !== FORMAT) {
     throw new E2eeError('open-failed', 'Not a sealed object.');

@@ -4,6 +4,7 @@ import { open, seal } from './envelope.js';
 import { E2eeError } from './errors.js';
 import { unwrap, wrapFor } from './wrap.js';
 import { fingerprint, type WrapKeyPair } from './wrap-keys.js';
+import type { WebCryptoKey } from './web-crypto.js';
 
 /** Public keys the caller has verified out of band: user -> expected fingerprint. */
 export type PinnedFingerprints = ReadonlyMap<string, string>;
@@ -84,7 +85,7 @@ export class SecureSharing {
     }
   }
 
-  private async wrapForAll(dataKey: CryptoKey, users: string[]) {
+  private async wrapForAll(dataKey: WebCryptoKey, users: string[]) {
     return Promise.all(
       [...new Set(users)].map(async (user) => {
         const publicJwk =

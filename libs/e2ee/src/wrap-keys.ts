@@ -1,5 +1,6 @@
-import { calculateJwkThumbprint } from 'jose';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { E2eeError } from './errors.js';
+import type { WebCryptoKey } from './web-crypto.js';
 
 /** A user's public WRAP key as registered with the server: an ECDH P-256 public JWK. */
 export interface PublicWrapJwk {
@@ -14,7 +15,7 @@ export interface PublicWrapJwk {
  * use it to unwrap, but cannot read or send its bytes anywhere (it can be kept in IndexedDB as is).
  */
 export interface WrapKeyPair {
-  privateKey: CryptoKey;
+  privateKey: WebCryptoKey;
   publicJwk: PublicWrapJwk;
   /** RFC 7638 SHA-256 thumbprint of the public key: its `kid`, and what users compare to verify it. */
   fingerprint: string;
@@ -34,7 +35,7 @@ export async function generateWrapKeyPair(): Promise<WrapKeyPair> {
  * Only the four public members, checked: a JWK carrying `d` (a private key) or another curve is
  * refused rather than silently trimmed, so a caller's mistake never reaches the server.
  */
-export function toPublicWrapJwk(jwk: JsonWebKey): PublicWrapJwk {
+export function toPublicWrapJwk(jwk: JWK): PublicWrapJwk {
   if ('d' in jwk) throw new E2eeError('invalid-public-key', 'This is a private key.');
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') {
     throw new E2eeError('invalid-public-key', 'A WRAP key is an EC P-256 key.');

@@ -1,6 +1,7 @@
 import { CompactEncrypt, compactDecrypt, importJWK } from 'jose';
 import { E2eeError } from './errors.js';
 import { fingerprint, toPublicWrapJwk, type PublicWrapJwk } from './wrap-keys.js';
+import type { WebCryptoKey } from './web-crypto.js';
 
 /** The only JWE algorithms produced or accepted: ECDH-ES key agreement, AES key wrap, AES-GCM. */
 export const WRAP_ALGORITHM = 'ECDH-ES+A256KW';
@@ -13,7 +14,7 @@ const DATA_KEY_BYTES = 32;
  * for a key the recipient has since replaced is recognisable.
  */
 export async function wrapFor(
-  dataKey: CryptoKey,
+  dataKey: WebCryptoKey,
   recipientPublicJwk: PublicWrapJwk,
   kid?: string,
 ): Promise<string> {
@@ -39,9 +40,9 @@ export async function wrapFor(
  */
 export async function unwrap(
   jwe: string,
-  privateKey: CryptoKey,
+  privateKey: WebCryptoKey,
   options: { extractable?: boolean } = {},
-): Promise<CryptoKey> {
+): Promise<WebCryptoKey> {
   let raw: Uint8Array;
   try {
     ({ plaintext: raw } = await compactDecrypt(jwe, privateKey, {

@@ -1,9 +1,10 @@
-import { KeyEvents, KeyManagementLifecycle } from '@rampart/contracts';
+import { KeyEvents, KeyManagementLifecycle, SharedObjectEvents } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { KeyManagementModule } from './app.module.js';
 import { keyManagementConfigSchema } from './config/key-management.config.js';
 import { keyManagementMigrations } from './database/migrations/index.js';
 import { keyManagementRoutes } from './keys/keys.routes.js';
+import { sharingRoutes } from './sharing/sharing.routes.js';
 
 export const keyManagementService = defineDataService({
   name: 'key-management',
@@ -13,6 +14,6 @@ export const keyManagementService = defineDataService({
   configSchema: keyManagementConfigSchema,
   migrations: keyManagementMigrations,
   startedEvent: KeyManagementLifecycle.started,
-  produces: [KeyEvents.created, KeyEvents.rotated],
-  routes: keyManagementRoutes,
+  produces: [KeyEvents.created, KeyEvents.rotated, ...Object.values(SharedObjectEvents)],
+  routes: [...keyManagementRoutes, ...sharingRoutes],
 });

@@ -5,7 +5,7 @@ export interface OpenApiRoute {
   path: string;
   summary: string;
   operationId: string;
-  security?: 'public' | 'workload';
+  security?: 'public' | 'workload' | 'accessToken';
   request?: z.ZodType;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
@@ -54,7 +54,9 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
     (paths[route.path] ??= {})[route.method] = {
       operationId: route.operationId,
       summary: route.summary,
-      ...(route.security === 'workload' ? { security: [{ workload: [] }] } : { security: [] }),
+      ...(route.security === 'workload' || route.security === 'accessToken'
+        ? { security: [{ [route.security]: [] }] }
+        : { security: [] }),
       ...(route.request
         ? {
             requestBody: {
@@ -80,6 +82,12 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
           name: 'Rampart-Workload-Assertion',
           description:
             'A short-lived EdDSA-signed JWT naming the calling service, audience-bound to this one.',
+        },
+        accessToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'An RFC 9068 access token from identity, with the scopes the route names.',
         },
       },
     },
