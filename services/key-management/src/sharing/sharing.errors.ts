@@ -23,8 +23,8 @@ export const staleVersion = (id: string, expected: number, actual: number) =>
 export const ciphertextTooLarge = (limit: number) =>
   new RampartError('payload-too-large', `The ciphertext exceeds ${limit} bytes.`);
 
-/** A wrapped key the service can check without opening it, and which fails the check. */
-export const invalidWrappedKey = (path: string, message: string) =>
+/** A field that passed the schema but fails a check of its content (a JWE's header, a ciphertext's shape). */
+export const invalidInput = (path: string, message: string) =>
   new ValidationFailedError([{ path, message }]);
 
 export const readersMismatch = (detail: string) => new RampartError('failed-precondition', detail);

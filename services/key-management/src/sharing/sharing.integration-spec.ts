@@ -278,7 +278,8 @@ describe('end-to-end encrypted sharing (real service, real PostgreSQL, two users
       .encrypt(await importJWK({ ...alice!.keys.publicJwk }, 'ECDH-ES+A256KW'));
     // Made for a key alice no longer has registered (kid is that key's fingerprint).
     const forOldKey = await wrapFor(dataKey, (await generateWrapKeyPair()).publicJwk);
-    const create = (jwe: string, ciphertext = 'AQID') =>
+    const sealed = Buffer.concat([Buffer.from([1]), Buffer.alloc(12 + 16 + 3)]).toString('base64');
+    const create = (jwe: string, ciphertext = sealed) =>
       call(token, 'POST', '/kms/v1/sharedObjects', {
         id,
         ciphertext,
@@ -299,10 +300,20 @@ describe('end-to-end encrypted sharing (real service, real PostgreSQL, two users
     expect(
       await call(token, 'POST', '/kms/v1/sharedObjects', {
         id,
-        ciphertext: 'AQID',
+        ciphertext: sealed,
         wrappedKeys: [{ recipient: 'bob', jwe: await wrapFor(dataKey, bob!.keys.publicJwk) }],
       }),
     ).toMatchObject({ status: 400, body: { errors: [{ path: 'wrappedKeys' }] } });
+    // Content that was never sealed is refused: the service cannot read it, but can see its shape.
+    for (const unsealed of [
+      'AQID',
+      Buffer.from('a plaintext someone forgot to seal').toString('base64'),
+    ]) {
+      expect(await create(goodJwe, unsealed)).toMatchObject({
+        status: 400,
+        body: { code: 'validation-failed', errors: [{ path: 'ciphertext' }] },
+      });
+    }
     expect((await create(goodJwe)).status).toBe(201);
     expect((await create(goodJwe)).status).toBe(409);
 

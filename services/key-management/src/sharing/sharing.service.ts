@@ -13,7 +13,7 @@ import {
 import {
   alreadyReader,
   ciphertextTooLarge,
-  invalidWrappedKey,
+  invalidInput,
   objectExists,
   objectNotFound,
   ownerOnly,
@@ -64,9 +64,9 @@ export class SharingService {
     owner: string,
     input: { id: string; ciphertext: Buffer; wrappedKeys: WrappedKey[] },
   ): Promise<SharedObjectView> {
-    checkSize(input.ciphertext);
+    checkCiphertext(input.ciphertext);
     if (!input.wrappedKeys.some((key) => key.recipient === owner)) {
-      throw invalidWrappedKey('wrappedKeys', 'must include a wrapped key for the owner');
+      throw invalidInput('wrappedKeys', 'must include a wrapped key for the owner');
     }
     await this.repository.transaction(async (transaction) => {
       const keys = await this.checkWrappedKeys(transaction, input.wrappedKeys, 'wrappedKeys');
@@ -130,7 +130,7 @@ export class SharingService {
     id: string,
     input: { version: number; recipient: string; ciphertext: Buffer; wrappedKeys: WrappedKey[] },
   ): Promise<SharedObjectView> {
-    checkSize(input.ciphertext);
+    checkCiphertext(input.ciphertext);
     await this.repository.transaction(async (transaction) => {
       const object = await this.lockOwned(transaction, caller, id, input.version);
       if (input.recipient === object.owner) {
@@ -193,7 +193,7 @@ export class SharingService {
       const fingerprint = fingerprints.get(key.recipient);
       if (!fingerprint) throw readersMismatch(`${key.recipient} has registered no WRAP key.`);
       const problem = wrappedKeyProblem(key.jwe, fingerprint);
-      if (problem) throw invalidWrappedKey(where, problem);
+      if (problem) throw invalidInput(where, problem);
       return { ...key, fingerprint };
     });
   }
@@ -213,8 +213,19 @@ export class SharingService {
   }
 }
 
-function checkSize(ciphertext: Buffer): void {
+/** The client library's format (0x01 | iv 12 | ciphertext | tag 16); see docs/adr/0013. */
+const SEALED_FORMAT = 0x01;
+const SEALED_OVERHEAD = 1 + 12 + 16;
+
+/**
+ * The service cannot tell ciphertext from plaintext, but it can refuse what is not even shaped
+ * like the library's output, which catches a client that forgot to seal.
+ */
+function checkCiphertext(ciphertext: Buffer): void {
   if (ciphertext.length > MAX_CIPHERTEXT_BYTES) throw ciphertextTooLarge(MAX_CIPHERTEXT_BYTES);
+  if (ciphertext.length < SEALED_OVERHEAD || ciphertext[0] !== SEALED_FORMAT) {
+    throw invalidInput('ciphertext', 'is not sealed content (format 1: iv, ciphertext, tag)');
+  }
 }
 
 function objectView(row: SharedObjectRow) {
