@@ -19,11 +19,8 @@ export const EVENT_CATALOGUE = [
   KeyManagementLifecycle.started,
   ConsentLifecycle.started,
   AuditLifecycle.started,
-  KeyEvents.created,
-  KeyEvents.rotated,
-  SharedObjectEvents.created,
-  SharedObjectEvents.shared,
-  SharedObjectEvents.revoked,
+  ...Object.values(KeyEvents),
+  ...Object.values(SharedObjectEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -9,7 +9,9 @@ import {
   utf8,
   type PublicWrapJwk,
 } from '@rampart/e2ee';
-import { startKmsForSharing, type KmsUnderTest } from './test-kms.js';
+import { startKms, type KmsHarness } from '../testing/kms-harness.js';
+
+const SCOPE = 'kms.share';
 
 /** Debian's package; CI installs it (.ci/run). Another build can be named with CHROMIUM_PATH. */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -23,7 +25,7 @@ type PageGlobals = typeof globalThis & {
 };
 
 describe('end-to-end encryption in a real browser (Chromium) against the real service', () => {
-  let kms: KmsUnderTest;
+  let kms: KmsHarness;
   let browser: Browser;
   let bundle: string;
 
@@ -53,7 +55,7 @@ describe('end-to-end encryption in a real browser (Chromium) against the real se
     await page.goto(`${origin}/__e2ee__/index.html`);
     await page.waitForFunction("document.title === 'ready'", undefined, { timeout: 10_000 });
     expect(errors).toEqual([]);
-    const token = await kms.tokenFor(user);
+    const token = await kms.token(user, SCOPE);
     await page.evaluate(
       async ({ user, token, baseUrl }) => {
         const g = globalThis as PageGlobals;
@@ -122,7 +124,7 @@ describe('end-to-end encryption in a real browser (Chromium) against the real se
       logLevel: 'silent',
     });
     bundle = output.outputFiles[0]!.text;
-    kms = await startKmsForSharing();
+    kms = await startKms();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // Root in CI containers: Chromium's sandbox needs user namespaces it may not have.
@@ -156,7 +158,7 @@ describe('end-to-end encryption in a real browser (Chromium) against the real se
     // A device in another runtime reads what the browser encrypted: one format for both.
     const carolKeys = await generateWrapKeyPair();
     const carol = new SecureSharing(
-      new SharingClient({ baseUrl: kms.service.url, accessToken: () => kms.tokenFor('carol') }),
+      new SharingClient({ baseUrl: kms.service.url, accessToken: () => kms.token('carol', SCOPE) }),
       { user: 'carol', keys: carolKeys },
     );
     await carol.register();
@@ -164,7 +166,7 @@ describe('end-to-end encryption in a real browser (Chromium) against the real se
     expect(utf8.decode(await carol.read(id))).toBe(secret);
 
     // What the browser sent, the service stored: ciphertext only.
-    const [stored] = await kms.service.dataSource!.query<{ ciphertext: Buffer }[]>(
+    const [stored] = await kms.query<{ ciphertext: Buffer }>(
       `SELECT ciphertext FROM shared_objects WHERE id = $1`,
       [id],
     );

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CompactEncrypt, importJWK } from 'jose';
-import pg from 'pg';
 import {
   fromBase64,
   generateWrapKeyPair,
@@ -13,7 +12,9 @@ import {
   wrapFor,
   type WrapKeyPair,
 } from '@rampart/e2ee';
-import { startKmsForSharing, type KmsUnderTest } from './test-kms.js';
+import { startKms, type KmsHarness } from '../testing/kms-harness.js';
+
+const SCOPE = 'kms.share';
 
 interface User {
   name: string;
@@ -48,7 +49,7 @@ function containsSecret(value: unknown, needle: Uint8Array): boolean {
 }
 
 describe('end-to-end encrypted sharing (real service, real PostgreSQL, two users with tokens)', () => {
-  let kms: KmsUnderTest;
+  let kms: KmsHarness;
   const users: Record<string, User> = {};
   const secrets: { label: string; bytes: Uint8Array }[] = [];
 
@@ -56,7 +57,7 @@ describe('end-to-end encrypted sharing (real service, real PostgreSQL, two users
     const keys = await generateWrapKeyPair();
     const client = new SharingClient({
       baseUrl: kms.service.url,
-      accessToken: () => kms.tokenFor(name),
+      accessToken: () => kms.token(name, SCOPE),
     });
     const created = {
       name,
@@ -98,7 +99,7 @@ describe('end-to-end encrypted sharing (real service, real PostgreSQL, two users
   }
 
   beforeAll(async () => {
-    kms = await startKmsForSharing();
+    kms = await startKms();
     for (const name of ['alice', 'bob', 'carol']) await (await user(name)).sharing.register();
   });
 
@@ -233,7 +234,7 @@ describe('end-to-end encrypted sharing (real service, real PostgreSQL, two users
 
   it('answers bad keys, bad JWEs, oversize content and bad tokens with problem+json', async () => {
     const { alice, bob } = users;
-    const token = await kms.tokenFor('alice');
+    const token = await kms.token('alice', SCOPE);
     const extractable = await crypto.subtle.generateKey(
       { name: 'ECDH', namedCurve: 'P-256' },
       true,
@@ -318,14 +319,14 @@ describe('end-to-end encrypted sharing (real service, real PostgreSQL, two users
     expect((await create(goodJwe)).status).toBe(409);
 
     expect((await call(undefined, 'GET', '/kms/v1/wrapKeys/alice')).status).toBe(401);
-    const unscoped = await kms.tokenFor('alice', 'openid');
+    const unscoped = await kms.token('alice', 'openid');
     expect((await call(unscoped, 'GET', '/kms/v1/wrapKeys/alice')).status).toBe(403);
     expect((await call(token, 'GET', '/kms/v1/sharedObjects/not-a-uuid')).status).toBe(400);
     expect((await call(token, 'POST', `/kms/v1/sharedObjects/${id}:publish`, {})).status).toBe(404);
   });
 
   it('records who shares with whom in events, without content or keys', async () => {
-    const rows = await kms.service.dataSource!.query<{ payload: string }[]>(
+    const rows = await kms.query<{ payload: string }>(
       `SELECT payload FROM outbox WHERE topic = 'rampart.key-management.shared-object.v1' AND message_key = $1 ORDER BY id`,
       [objectId],
     );
@@ -357,40 +358,34 @@ describe('end-to-end encrypted sharing (real service, real PostgreSQL, two users
       expect(secrets.some((secret) => containsSecret(planted, secret.bytes))).toBe(true);
     }
 
-    const client = new pg.Client({ connectionString: kms.database.adminUrl });
-    await client.connect();
-    try {
-      const tables = await client.query<{ schema: string; name: string }>(
-        `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
-          WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
-      );
-      const scanned: Record<string, number> = {};
-      const found: string[] = [];
-      for (const table of tables.rows) {
-        const rows = await client.query<Record<string, unknown>>(
-          `SELECT * FROM ${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.name)}`,
-        );
-        scanned[table.name] = rows.rowCount ?? 0;
-        for (const row of rows.rows) {
-          for (const [column, value] of Object.entries(row)) {
-            for (const secret of secrets) {
-              if (value !== null && containsSecret(value, secret.bytes)) {
-                found.push(`${table.schema}.${table.name}.${column} holds the ${secret.label}`);
-              }
+    // Every table of the service's schema, whatever later migrations add: the messaging tables
+    // (outbox, inbox) included.
+    const tables = await kms.query<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables
+        WHERE table_type = 'BASE TABLE' AND table_schema = current_schema()`,
+    );
+    const scanned: Record<string, number> = {};
+    const found: string[] = [];
+    for (const { name } of tables) {
+      const rows = await kms.query<Record<string, unknown>>(`SELECT * FROM "${name}"`);
+      scanned[name] = rows.length;
+      for (const row of rows) {
+        for (const [column, value] of Object.entries(row)) {
+          for (const secret of secrets) {
+            if (value !== null && containsSecret(value, secret.bytes)) {
+              found.push(`${name}.${column} holds the ${secret.label}`);
             }
           }
         }
       }
-      // The scan covered the tables that hold the shared data and the events about it.
-      expect(scanned).toMatchObject({
-        wrap_keys: 3,
-        shared_objects: 2,
-        shared_object_keys: 3, // alice and carol on the revoked object, alice on the second
-      });
-      expect(scanned['outbox']).toBeGreaterThanOrEqual(4);
-      expect(found).toEqual([]);
-    } finally {
-      await client.end();
     }
+    // The scan covered the tables that hold the shared data and the events about it.
+    expect(scanned).toMatchObject({
+      wrap_keys: 3,
+      shared_objects: 2,
+      shared_object_keys: 3, // alice and carol on the revoked object, alice on the second
+    });
+    expect(scanned['outbox']).toBeGreaterThanOrEqual(4);
+    expect(found).toEqual([]);
   });
 });

@@ -15,7 +15,7 @@ export const sharingRoutes: OpenApiRoute[] = [
     path: '/kms/v1/wrapKeys',
     operationId: 'registerWrapKey',
     summary: "Register or replace the caller's public WRAP key (ECDH P-256 JWK, never d).",
-    security: 'accessToken',
+    security: 'token',
     request: registerWrapKeyRequest,
     responses: { 200: { description: 'The registered key.', schema: wrapKeyView } },
   },
@@ -24,7 +24,7 @@ export const sharingRoutes: OpenApiRoute[] = [
     path: '/kms/v1/wrapKeys/{user}',
     operationId: 'getWrapKey',
     summary: "A user's public WRAP key and its fingerprint, to wrap data keys for them.",
-    security: 'accessToken',
+    security: 'token',
     responses: { 200: { description: 'The key.', schema: wrapKeyView } },
   },
   {
@@ -32,7 +32,7 @@ export const sharingRoutes: OpenApiRoute[] = [
     path: '/kms/v1/sharedObjects',
     operationId: 'createSharedObject',
     summary: 'Store ciphertext made on the device, with the data key wrapped for each reader.',
-    security: 'accessToken',
+    security: 'token',
     request: createSharedObjectRequest,
     responses: {
       201: { description: 'The object as its owner sees it.', schema: sharedObjectView },
@@ -45,7 +45,7 @@ export const sharingRoutes: OpenApiRoute[] = [
     path: '/kms/v1/sharedObjects/{id}',
     operationId: 'getSharedObject',
     summary: "The ciphertext and the caller's own wrapped key; 404 to anyone else.",
-    security: 'accessToken',
+    security: 'token',
     responses: { 200: { description: 'The object.', schema: sharedObjectView } },
   },
   {
@@ -53,7 +53,7 @@ export const sharingRoutes: OpenApiRoute[] = [
     path: '/kms/v1/sharedObjects/{id}:share',
     operationId: 'shareSharedObject',
     summary: "Owner only: add a reader with the current data key wrapped to the reader's key.",
-    security: 'accessToken',
+    security: 'token',
     request: shareRequest,
     responses: {
       200: { description: 'The object.', schema: sharedObjectView },
@@ -66,7 +66,7 @@ export const sharingRoutes: OpenApiRoute[] = [
     operationId: 'revokeSharedObject',
     summary:
       'Owner only: remove a reader, replacing the ciphertext and every wrapped key atomically.',
-    security: 'accessToken',
+    security: 'token',
     request: revokeRequest,
     responses: {
       200: { description: 'The object at its new version.', schema: sharedObjectView },
