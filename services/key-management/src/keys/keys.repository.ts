@@ -117,12 +117,13 @@ export class KeysRepository {
     transaction: EntityManager,
     name: string,
     version: number,
-    material: { wrapped: Buffer | null; publicKey: Buffer | null },
+    /** `wrappedBy`: the id of the root key that wrapped `wrapped` (root rotation rewraps the others). */
+    material: { wrapped: Buffer | null; publicKey: Buffer | null; wrappedBy?: string | null },
   ): Promise<void> {
     await transaction.query(
-      `INSERT INTO key_versions (key_name, version, state, wrapped_material, public_key)
-       VALUES ($1, $2, 'ENABLED', $3, $4)`,
-      [name, version, material.wrapped, material.publicKey],
+      `INSERT INTO key_versions (key_name, version, state, wrapped_material, public_key, wrapped_by)
+       VALUES ($1, $2, 'ENABLED', $3, $4, $5)`,
+      [name, version, material.wrapped, material.publicKey, material.wrappedBy ?? null],
     );
   }
 
