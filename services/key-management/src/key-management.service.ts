@@ -15,6 +15,6 @@ export const keyManagementService = defineDataService({
   configSchema: keyManagementConfigSchema,
   migrations: keyManagementMigrations,
   startedEvent: KeyManagementLifecycle.started,
-  produces: [KeyEvents.created, KeyEvents.rotated, ...Object.values(SharedObjectEvents)],
+  produces: [...Object.values(KeyEvents), ...Object.values(SharedObjectEvents)],
   routes: [...keyManagementRoutes, ...rootOfTrustRoutes, ...sharingRoutes],
 });
