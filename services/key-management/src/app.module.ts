@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from './keys/keys.module.js';
+import { SharingModule } from './sharing/sharing.module.js';
 import { TokenSigningModule } from './token-signing/token-signing.module.js';
 
 /** The key-management service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [KeysModule, TokenSigningModule] })
+@Module({ imports: [KeysModule, SharingModule, TokenSigningModule] })
 export class KeyManagementModule {}

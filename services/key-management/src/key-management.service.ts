@@ -1,10 +1,16 @@
-import { KeyEvents, KeyManagementLifecycle, TokenSigningKeyEvents } from '@rampart/contracts';
+import {
+  KeyEvents,
+  KeyManagementLifecycle,
+  SharedObjectEvents,
+  TokenSigningKeyEvents,
+} from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { KeyManagementModule } from './app.module.js';
 import { keyManagementConfigSchema } from './config/key-management.config.js';
 import { keyManagementMigrations } from './database/migrations/index.js';
 import { keyManagementRoutes } from './keys/keys.routes.js';
 import { rootOfTrustRoutes } from './root-of-trust/root.routes.js';
+import { sharingRoutes } from './sharing/sharing.routes.js';
 import { tokenSigningRoutes } from './token-signing/token-signing.routes.js';
 
 export const keyManagementService = defineDataService({
@@ -15,6 +21,10 @@ export const keyManagementService = defineDataService({
   configSchema: keyManagementConfigSchema,
   migrations: keyManagementMigrations,
   startedEvent: KeyManagementLifecycle.started,
-  produces: [KeyEvents.created, KeyEvents.rotated, ...Object.values(TokenSigningKeyEvents)],
-  routes: [...keyManagementRoutes, ...rootOfTrustRoutes, ...tokenSigningRoutes],
+  produces: [
+    ...Object.values(KeyEvents),
+    ...Object.values(SharedObjectEvents),
+    ...Object.values(TokenSigningKeyEvents),
+  ],
+  routes: [...keyManagementRoutes, ...rootOfTrustRoutes, ...sharingRoutes, ...tokenSigningRoutes],
 });

@@ -457,9 +457,9 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     await expect(compactDecrypt(jwe, auditKey.key)).rejects.toThrow();
   });
 
-  it('lets an administrator with the kms:admin scope rotate, and no one else with a token', async () => {
+  it('lets an administrator with the kms.admin scope rotate, and no one else with a token', async () => {
     const audience = 'urn:rampart:key-management';
-    const admin = await issuer.mint({ sub: 'alice', scope: 'kms:admin', audience });
+    const admin = await issuer.mint({ sub: 'alice', scope: 'kms.admin', audience });
     const user = await issuer.mint({ sub: 'bob', scope: 'openid profile', audience });
     const before = await keyRows(service.dataSource!);
     expect(await call('POST', '/kms/v1/tokenSigningKeys:rotate', { token: user })).toMatchObject({
@@ -575,7 +575,7 @@ describe('identity tokens signed with delivered keys (the loop closed)', () => {
             iss: issuerUrl,
             sub: 'alice',
             aud: 'urn:rampart:key-management',
-            scope: 'kms:admin',
+            scope: 'kms.admin',
             client_id: 'console',
             iat: now,
             exp: now + 300,

@@ -34,7 +34,7 @@ export const tokenSigningRoutes: OpenApiRoute[] = [
     path: '/kms/v1/tokenSigningKeys:rotate',
     operationId: 'rotateTokenSigningKeys',
     summary:
-      'Rotate now (identity, or an access token with scope kms:admin): NEXT becomes CURRENT, CURRENT becomes PREVIOUS for the grace period (or RETIRED with retireCurrent), a new NEXT is published.',
+      'Rotate now (identity, or an access token with scope kms.admin): NEXT becomes CURRENT, CURRENT becomes PREVIOUS for the grace period (or RETIRED with retireCurrent), a new NEXT is published.',
     security: 'workload-or-token',
     request: rotateRequest,
     responses: { 200: { description: 'The published keys.', schema: tokenSigningKeysView } },
