@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from './keys/keys.module.js';
+import { KeyPoliciesModule } from './policies/key-policies.module.js';
 
 /** The key-management service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [KeysModule] })
+@Module({ imports: [KeysModule, KeyPoliciesModule] })
 export class KeyManagementModule {}

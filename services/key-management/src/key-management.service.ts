@@ -1,9 +1,15 @@
-import { KeyEvents, KeyManagementLifecycle } from '@rampart/contracts';
+import {
+  KeyAccessEvents,
+  KeyEvents,
+  KeyManagementLifecycle,
+  KeyPolicyEvents,
+} from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { KeyManagementModule } from './app.module.js';
 import { keyManagementConfigSchema } from './config/key-management.config.js';
 import { keyManagementMigrations } from './database/migrations/index.js';
 import { keyManagementRoutes } from './keys/keys.routes.js';
+import { keyPolicyRoutes } from './policies/key-policies.routes.js';
 
 export const keyManagementService = defineDataService({
   name: 'key-management',
@@ -13,6 +19,11 @@ export const keyManagementService = defineDataService({
   configSchema: keyManagementConfigSchema,
   migrations: keyManagementMigrations,
   startedEvent: KeyManagementLifecycle.started,
-  produces: [KeyEvents.created, KeyEvents.rotated],
-  routes: keyManagementRoutes,
+  produces: [
+    KeyEvents.created,
+    KeyEvents.rotated,
+    KeyAccessEvents.accessed,
+    KeyPolicyEvents.updated,
+  ],
+  routes: [...keyManagementRoutes, ...keyPolicyRoutes],
 });

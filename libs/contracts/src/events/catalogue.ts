@@ -7,6 +7,7 @@ import {
   KeyManagementLifecycle,
 } from './lifecycle/lifecycle.events.js';
 import { KeyEvents } from './key-management/key.events.js';
+import { KeyAccessEvents, KeyPolicyEvents } from './key-management/key-access.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -20,6 +21,8 @@ export const EVENT_CATALOGUE = [
   AuditLifecycle.started,
   KeyEvents.created,
   KeyEvents.rotated,
+  KeyAccessEvents.accessed,
+  KeyPolicyEvents.updated,
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];
