@@ -29,3 +29,4 @@ export * from './telemetry/trace-context.js';
 export * from './workload/workload-identity.js';
 export * from './workload/access.decorators.js';
 export * from './workload/access.guard.js';
+export * from './workload/access-token.js';

@@ -1,7 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { SERVICE_NAMES } from '@rampart/contracts';
-import { AllowWorkloads, parseRequest, RampartError } from '@rampart/platform';
+import {
+  AllowAccessTokens,
+  AllowWorkloads,
+  CurrentPrincipal,
+  describePrincipal,
+  parseRequest,
+  RampartError,
+  type Principal,
+} from '@rampart/platform';
 import {
   createKeyRequest,
   generateDataKeyRequest,
@@ -11,8 +18,6 @@ import {
   type KeyView,
 } from './dto/keys.dto.js';
 import { KeysService } from './keys.service.js';
-
-type WorkloadRequest = FastifyRequest & { workload?: string };
 
 const fromBase64 = (value: string | undefined) => Buffer.from(value ?? '', 'base64');
 
@@ -28,14 +33,15 @@ const ciphertextView = (result: { ciphertext: Buffer; keyVersion: number }) => (
  */
 @Controller('kms/v1/keys')
 @AllowWorkloads(...SERVICE_NAMES)
+@AllowAccessTokens()
 export class KeysController {
   constructor(private readonly keys: KeysService) {}
 
   @Post()
   @HttpCode(201)
-  create(@Body() body: unknown, @Req() request: WorkloadRequest): Promise<KeyView> {
+  create(@Body() body: unknown, @CurrentPrincipal() caller: Principal): Promise<KeyView> {
     const { name, purpose } = parseRequest(createKeyRequest, body);
-    return this.keys.create(name, purpose, request.workload ?? 'unknown');
+    return this.keys.create(name, purpose, describePrincipal(caller));
   }
 
   @Get(':name')
@@ -49,7 +55,7 @@ export class KeysController {
   async custom(
     @Param('resource') resource: string,
     @Body() body: unknown,
-    @Req() request: WorkloadRequest,
+    @CurrentPrincipal() caller: Principal,
   ) {
     const separator = resource.lastIndexOf(':');
     const name = parseRequest(keyName, separator > 0 ? resource.slice(0, separator) : resource);
@@ -84,7 +90,7 @@ export class KeysController {
         return { plaintext: result.plaintext.toString('base64'), ...ciphertextView(result) };
       }
       case 'rotate':
-        return this.keys.rotate(name, request.workload ?? 'unknown');
+        return this.keys.rotate(name, describePrincipal(caller));
       default:
         throw new RampartError('not-found', `Keys have no method "${method}".`);
     }

@@ -12,7 +12,9 @@ import {
 import {
   createTestDatabase,
   createTestWorkloadKeys,
+  startTestTokenIssuer,
   type TestDatabase,
+  type TestTokenIssuer,
 } from '@rampart/platform/testing-support';
 import { keyManagementService } from '../key-management.service.js';
 
@@ -30,6 +32,7 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
   let database: TestDatabase;
   let env: Record<string, string>;
   let assertion: string;
+  let issuer: TestTokenIssuer;
 
   async function call(
     method: 'GET' | 'POST',
@@ -53,6 +56,7 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
 
   beforeAll(async () => {
     database = await createTestDatabase('key_management');
+    issuer = await startTestTokenIssuer();
     const keys = await createTestWorkloadKeys(['key-management', 'identity']);
     const folder = await mkdtemp(join(tmpdir(), 'rampart-kms-'));
     const rootKeyFile = join(folder, 'root.key');
@@ -65,6 +69,7 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
       WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
       WORKLOAD_TRUST_DIR: keys.trustDir,
       KMS_ROOT_KEY_FILE: rootKeyFile,
+      ...issuer.env(),
     };
     service = await startService(keyManagementService, { env });
     assertion = await (
@@ -75,6 +80,7 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
   afterAll(async () => {
     await service?.stop();
     await database?.drop();
+    await issuer?.close();
   });
 
   it('creates a key once', async () => {
@@ -212,8 +218,8 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
     expect(
       events.map((row) => (JSON.parse(row.payload) as { type: string; data: unknown }).data),
     ).toEqual([
-      { name: 'orders', purpose: 'ENCRYPT_DECRYPT', version: 1, caller: 'identity' },
-      { name: 'orders', purpose: 'ENCRYPT_DECRYPT', version: 2, caller: 'identity' },
+      { name: 'orders', purpose: 'ENCRYPT_DECRYPT', version: 1, caller: 'workload:identity' },
+      { name: 'orders', purpose: 'ENCRYPT_DECRYPT', version: 2, caller: 'workload:identity' },
     ]);
   });
 
@@ -241,6 +247,32 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
       (await call('GET', '/kms/v1/keys/orders', undefined, { [WORKLOAD_ASSERTION_HEADER]: '' }))
         .status,
     ).toBe(401);
+  });
+
+  it('admits access tokens from the trusted issuer for this audience only', async () => {
+    const audience = 'urn:rampart:key-management';
+    const bearer = async (token: string) => {
+      const response = await fetch(`${service.url}/kms/v1/keys/orders`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: response.status, challenge: response.headers.get('www-authenticate') };
+    };
+    expect((await bearer(await issuer.mint({ sub: 'alice', audience }))).status).toBe(200);
+
+    const stranger = await startTestTokenIssuer();
+    const refused = await Promise.all([
+      bearer(await issuer.mint({ sub: 'alice', audience: 'urn:rampart:consent' })),
+      bearer(await issuer.mint({ sub: 'alice', audience, ttlSeconds: -60 })),
+      bearer(await stranger.mint({ sub: 'alice', audience })),
+      bearer('not-a-token'),
+    ]);
+    await stranger.close();
+    for (const answer of refused) {
+      expect(answer).toEqual({ status: 401, challenge: 'Bearer error="invalid_token"' });
+    }
+    const anonymous = await fetch(`${service.url}/kms/v1/keys/orders`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
   });
 
   it('refuses to start with a root key file others can read', async () => {
