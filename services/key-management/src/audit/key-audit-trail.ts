@@ -1,14 +1,9 @@
-import {
-  Inject,
-  Injectable,
-  Optional,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { KeyAccessEvents, type ErrorCode, type KeyOperation } from '@rampart/contracts';
-import { LOGGER, Outbox, RampartError, type Logger } from '@rampart/platform';
-import { callerData, type Principal } from '../policies/principal.js';
+import { LOGGER, Outbox, RampartError, type Logger, type Principal } from '@rampart/platform';
+import { callerData } from '../policies/caller.js';
 
 /** One call on a key, as the caller of `record` describes it. Nothing else is accepted. */
 export interface KeyAccessRecord {
@@ -120,6 +115,8 @@ export class KeyAuditTrail implements OnApplicationShutdown {
       throw new RampartError(
         'service-unavailable',
         'Key operations are paused until the audit trail can be written.',
+        {},
+        { headers: { 'retry-after': '1' } },
       );
     }
   }
@@ -180,9 +177,7 @@ export class KeyAuditTrail implements OnApplicationShutdown {
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     this.clearTimer();
-    const written = this.startWrite();
-    await this.flushing;
-    if (!(await written)) throw new Error('key audit records could not be written');
+    if (!(await this.startWrite())) throw new Error('key audit records could not be written');
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -3,7 +3,7 @@ import type { KeyOperation } from '@rampart/contracts';
 import { RampartError } from '@rampart/platform';
 import { KeyAuditTrail } from '../audit/key-audit-trail.js';
 import { KeyPolicies, type KeyTarget } from './key-policies.service.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '@rampart/platform';
 
 /** What an operation's result tells the audit trail. */
 export interface AuditedResult {

@@ -1,14 +1,16 @@
-import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { SERVICE_NAMES } from '@rampart/contracts';
-import { AllowWorkloads, parseRequest } from '@rampart/platform';
+import {
+  AllowAccessTokens,
+  AllowWorkloads,
+  CurrentPrincipal,
+  parseRequest,
+  type Principal,
+} from '@rampart/platform';
 import { keyName } from '../keys/dto/keys.dto.js';
 import { keyRingName, setPolicyRequest, type PolicyView } from './dto/key-policies.dto.js';
 import { KeyAccess } from './key-access.js';
 import { KeyPolicies, type KeyTarget } from './key-policies.service.js';
-import type { Principal } from './principal.js';
-
-type WorkloadRequest = FastifyRequest & { workload?: string };
 
 /**
  * Policy administration: `/kms/v1/policies/keyRings/{ring}` and
@@ -18,6 +20,8 @@ type WorkloadRequest = FastifyRequest & { workload?: string };
  */
 @Controller('kms/v1/policies/keyRings/:ring')
 @AllowWorkloads(...SERVICE_NAMES)
+// Any valid access token gets in; the key policy decides (kms.admin by default).
+@AllowAccessTokens()
 export class KeyPoliciesController {
   constructor(
     private readonly policies: KeyPolicies,
@@ -25,26 +29,26 @@ export class KeyPoliciesController {
   ) {}
 
   @Get()
-  getRing(@Param('ring') ring: string, @Req() request: WorkloadRequest): Promise<PolicyView> {
-    return this.read(principalOf(request), { ring: parseRequest(keyRingName, ring) });
+  getRing(@Param('ring') ring: string, @CurrentPrincipal() caller: Principal): Promise<PolicyView> {
+    return this.read(caller, { ring: parseRequest(keyRingName, ring) });
   }
 
   @Put()
   setRing(
     @Param('ring') ring: string,
     @Body() body: unknown,
-    @Req() request: WorkloadRequest,
+    @CurrentPrincipal() caller: Principal,
   ): Promise<PolicyView> {
-    return this.write(principalOf(request), { ring: parseRequest(keyRingName, ring) }, body);
+    return this.write(caller, { ring: parseRequest(keyRingName, ring) }, body);
   }
 
   @Get('keys/:key')
   getKey(
     @Param('ring') ring: string,
     @Param('key') key: string,
-    @Req() request: WorkloadRequest,
+    @CurrentPrincipal() caller: Principal,
   ): Promise<PolicyView> {
-    return this.read(principalOf(request), target(ring, key));
+    return this.read(caller, target(ring, key));
   }
 
   @Put('keys/:key')
@@ -52,9 +56,9 @@ export class KeyPoliciesController {
     @Param('ring') ring: string,
     @Param('key') key: string,
     @Body() body: unknown,
-    @Req() request: WorkloadRequest,
+    @CurrentPrincipal() caller: Principal,
   ): Promise<PolicyView> {
-    return this.write(principalOf(request), target(ring, key), body);
+    return this.write(caller, target(ring, key), body);
   }
 
   // KeyPolicies checks getPolicy/setPolicy again itself (it never serves an unchecked caller);
@@ -63,19 +67,15 @@ export class KeyPoliciesController {
     return this.access.perform(caller, 'getPolicy', on, () => this.policies.get(caller, on));
   }
 
+  /** The body is read once the caller may set the policy: others learn nothing from its errors. */
   private write(caller: Principal, on: KeyTarget, body: unknown): Promise<PolicyView> {
-    const { bindings, version } = parseRequest(setPolicyRequest, body);
-    return this.access.perform(caller, 'setPolicy', on, () =>
-      this.policies.set(caller, on, bindings, version),
-    );
+    return this.access.perform(caller, 'setPolicy', on, () => {
+      const { bindings, version } = parseRequest(setPolicyRequest, body);
+      return this.policies.set(caller, on, bindings, version);
+    });
   }
 }
 
 function target(ring: string, key: string): KeyTarget {
   return { ring: parseRequest(keyRingName, ring), key: parseRequest(keyName, key) };
-}
-
-function principalOf(request: WorkloadRequest): Principal {
-  if (!request.workload) throw new Error('No workload: the access guard did not run');
-  return { kind: 'workload', id: request.workload };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KeyPolicyEvents, type KeyOperation } from '@rampart/contracts';
-import { Outbox } from '@rampart/platform';
+import { describePrincipal, Outbox, type Principal } from '@rampart/platform';
 import type { PolicyView } from './dto/key-policies.dto.js';
 import {
   allowedByDefault,
@@ -14,7 +14,7 @@ import {
 import { operationForbidden, policyVersionConflict } from './key-policies.errors.js';
 import { KeyPoliciesRepository } from './key-policies.repository.js';
 import { PolicyCache } from './policy-cache.js';
-import { callerData, describeCaller, type Principal } from './principal.js';
+import { callerData } from './caller.js';
 
 /** A key ring, or one key of a ring. */
 export interface KeyTarget {
@@ -43,11 +43,7 @@ export class KeyPolicies {
    * throws `forbidden` otherwise. For a key, the ring's policy and the key's own policy both count.
    * Costs no query once both policies are cached.
    */
-  async authorize(
-    principal: Principal,
-    operation: KeyOperation,
-    target: KeyTarget,
-  ): Promise<void> {
+  async authorize(principal: Principal, operation: KeyOperation, target: KeyTarget): Promise<void> {
     if (allowedByDefault(principal, operation, target.ring)) return;
     const members = membersOf(principal);
     if (grants(await this.compiled({ ring: target.ring }), members, operation)) return;
@@ -81,7 +77,7 @@ export class KeyPolicies {
   ): Promise<PolicyView> {
     await this.authorize(principal, 'setPolicy', target);
     const stored = normalize(bindings);
-    const updatedBy = describeCaller(principal);
+    const updatedBy = describePrincipal(principal);
     const written = await this.policies.transaction(async (transaction) => {
       const replaced = await this.policies.replace(
         transaction,

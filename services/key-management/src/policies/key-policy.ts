@@ -1,5 +1,5 @@
 import { KEY_OPERATIONS, type KeyOperation } from '@rampart/contracts';
-import type { Principal } from './principal.js';
+import type { Principal } from '@rampart/platform';
 
 /**
  * The key-policy model, as pure functions (the service adds storage and caching around them).

@@ -46,9 +46,7 @@ export const setPolicyRequest = z.strictObject({
 export const policyView = z.object({
   ring: z.string(),
   key: z.string().optional(),
-  bindings: z.array(
-    z.object({ member: z.string(), operations: z.array(z.enum(KEY_OPERATIONS)) }),
-  ),
+  bindings: z.array(z.object({ member: z.string(), operations: z.array(z.enum(KEY_OPERATIONS)) })),
   version: z.number().int().describe('0 while the resource has no policy of its own'),
   updatedAt: z.string().optional(),
   updatedBy: z.string().optional(),
