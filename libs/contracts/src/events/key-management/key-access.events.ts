@@ -82,7 +82,7 @@ export const KeyAccessEvents = {
       lastAt: z.iso.datetime({ offset: true }),
     }),
     description:
-      'Calls on a key were made: one event per distinct key, version, operation, caller and outcome within a flush window (at most a few hundred ms), with the number of calls.',
+      'Calls on a key were made: one event per distinct key, version, operation, caller and outcome within a flush window (about 50 ms; longer while writes are retried), with the number of calls.',
   }),
 };
 
