@@ -65,10 +65,10 @@ try {
   const policies = service.app.get(KeyPolicies);
   const trail = service.app.get(KeyAuditTrail);
   const access = service.app.get(KeyAccess);
-  await policies.set(identity, { ring: 'identity' }, [
+  await policies.setPolicy(identity, { ring: 'identity' }, [
     { member: 'workload:consent', operations: ['encrypt', 'decrypt'] },
   ]);
-  await policies.set(identity, { ring: 'identity', key: 'orders' }, [
+  await policies.setPolicy(identity, { ring: 'identity', key: 'orders' }, [
     { member: 'scope:orders.read', operations: ['decrypt'] },
   ]);
   const target = { ring: 'identity', key: 'orders' };

@@ -127,16 +127,18 @@ export class KeyAuditTrail implements OnApplicationShutdown {
    */
   record(entry: KeyAccessRecord): void {
     const caller = callerData(entry.caller);
-    // Every field that tells calls apart; a separator that cannot occur in any of them.
+    // Every field that tells calls apart. Names, versions and codes cannot hold the separator;
+    // a token's sub and client id can hold anything, so they carry their length.
+    const clientId = caller.clientId ?? '';
     const id = [
       entry.operation,
       entry.ring,
       entry.key ?? '',
       entry.version ?? '',
-      caller.kind,
-      caller.id,
-      caller.clientId ?? '',
       entry.outcome,
+      caller.kind,
+      `${caller.id.length}:${caller.id}`,
+      `${clientId.length}:${clientId}`,
     ].join('\u0000');
     const now = Date.now();
     const pending = this.waiting.get(id);

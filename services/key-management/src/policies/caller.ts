@@ -6,7 +6,7 @@ export function callerData(principal: Principal): {
   id: string;
   clientId?: string;
 } {
-  return principal.kind === 'user' && principal.clientId !== undefined
+  return principal.kind === 'user' && principal.clientId
     ? { kind: 'user', id: principal.id, clientId: principal.clientId }
     : { kind: principal.kind, id: principal.id };
 }

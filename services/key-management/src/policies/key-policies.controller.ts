@@ -64,14 +64,14 @@ export class KeyPoliciesController {
   // KeyPolicies checks getPolicy/setPolicy again itself (it never serves an unchecked caller);
   // the second check hits the policy cache.
   private read(caller: Principal, on: KeyTarget): Promise<PolicyView> {
-    return this.access.perform(caller, 'getPolicy', on, () => this.policies.get(caller, on));
+    return this.access.perform(caller, 'getPolicy', on, () => this.policies.getPolicy(caller, on));
   }
 
   /** The body is read once the caller may set the policy: others learn nothing from its errors. */
   private write(caller: Principal, on: KeyTarget, body: unknown): Promise<PolicyView> {
     return this.access.perform(caller, 'setPolicy', on, () => {
       const { bindings, version } = parseRequest(setPolicyRequest, body);
-      return this.policies.set(caller, on, bindings, version);
+      return this.policies.setPolicy(caller, on, bindings, version);
     });
   }
 }

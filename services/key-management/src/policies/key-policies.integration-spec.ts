@@ -357,7 +357,7 @@ describe('key policies (real PostgreSQL, through HTTP with workload assertions a
     const other = new KeyPolicies(service.app.get(KeyPoliciesRepository), service.app.get(Outbox));
     const target = { ring: 'identity', key: 'replicated' };
     expect(await decision(workload('audit'), 'sign', target)).toMatch(/^forbidden/);
-    await other.set(workload('identity'), target, [
+    await other.setPolicy(workload('identity'), target, [
       { member: 'workload:audit', operations: ['sign'] },
     ]);
     // Still the cached answer here...

@@ -54,7 +54,7 @@ export class KeyPolicies {
   }
 
   /** The policy of a ring or key as stored (not cached): an empty one at version 0 if none. */
-  async get(principal: Principal, target: KeyTarget): Promise<PolicyView> {
+  async getPolicy(principal: Principal, target: KeyTarget): Promise<PolicyView> {
     await this.authorize(principal, 'getPolicy', target);
     const row = await this.policies.find(target.ring, target.key);
     return {
@@ -69,7 +69,7 @@ export class KeyPolicies {
    * Replaces the whole policy of a ring or key, and records the change as an event in the same
    * transaction. `expectedVersion` guards against overwriting a change made in between.
    */
-  async set(
+  async setPolicy(
     principal: Principal,
     target: KeyTarget,
     bindings: readonly KeyPolicyBinding[],

@@ -33,9 +33,9 @@ export type KeyOperation = (typeof KEY_OPERATIONS)[number];
 const callerData = z.strictObject({
   kind: z.enum(['workload', 'user']),
   /** The service name of a workload, or the `sub` of a user's access token. */
-  id: z.string().min(1).max(255),
+  id: z.string().min(1).max(1024),
   /** The OAuth client a user's token was issued to. */
-  clientId: z.string().min(1).max(255).optional(),
+  clientId: z.string().min(1).max(1024).optional(),
 });
 
 const errorCodes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
