@@ -325,6 +325,18 @@ describe('key policies (real PostgreSQL, through HTTP with workload assertions a
     expect((await call('GET', '/kms/v1/policies/keyRings/Not%20A%20Ring', as)).status).toBe(400);
   });
 
+  it('documents the policy API in the OpenAPI document of the service', async () => {
+    const document = (await (await fetch(`${service.url}/kms/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { operationId: string; requestBody?: unknown }>>;
+    };
+    const ring = document.paths['/kms/v1/policies/keyRings/{ring}'];
+    const key = document.paths['/kms/v1/policies/keyRings/{ring}/keys/{key}'];
+    expect(
+      [ring?.['get'], ring?.['put'], key?.['get'], key?.['put']].map((route) => route?.operationId),
+    ).toEqual(['getKeyRingPolicy', 'setKeyRingPolicy', 'getKeyPolicy', 'setKeyPolicy']);
+    expect(ring?.['put']?.requestBody).toBeDefined();
+  });
+
   it('audits policy reads and changes, allowed and refused', async () => {
     await service.app.get(KeyAuditTrail).flush();
     const events = await outboxEvents('rampart.key-management.key.accessed');
