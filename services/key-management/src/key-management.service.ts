@@ -9,6 +9,7 @@ import { KeyManagementModule } from './app.module.js';
 import { keyManagementConfigSchema } from './config/key-management.config.js';
 import { keyManagementMigrations } from './database/migrations/index.js';
 import { keyManagementRoutes } from './keys/keys.routes.js';
+import { rootOfTrustRoutes } from './root-of-trust/root.routes.js';
 import { keyPolicyRoutes } from './policies/key-policies.routes.js';
 
 export const keyManagementService = defineDataService({
@@ -25,5 +26,5 @@ export const keyManagementService = defineDataService({
     KeyAccessEvents.accessed,
     KeyPolicyEvents.updated,
   ],
-  routes: [...keyManagementRoutes, ...keyPolicyRoutes],
+  routes: [...keyManagementRoutes, ...rootOfTrustRoutes, ...keyPolicyRoutes],
 });

@@ -19,8 +19,7 @@ export const EVENT_CATALOGUE = [
   KeyManagementLifecycle.started,
   ConsentLifecycle.started,
   AuditLifecycle.started,
-  KeyEvents.created,
-  KeyEvents.rotated,
+  ...Object.values(KeyEvents),
   KeyAccessEvents.accessed,
   KeyPolicyEvents.updated,
 ] as const satisfies readonly EventDefinition[];

@@ -7,8 +7,8 @@ import {
   parseRequest,
   type Principal,
 } from '@rampart/platform';
-import { keyName } from '../keys/dto/keys.dto.js';
-import { keyRingName, setPolicyRequest, type PolicyView } from './dto/key-policies.dto.js';
+import { keyName, keyRingName } from '../keys/dto/keys.dto.js';
+import { setPolicyRequest, type PolicyView } from './dto/key-policies.dto.js';
 import { KeyAccess } from './key-access.js';
 import { KeyPolicies, type KeyTarget } from './key-policies.service.js';
 

@@ -22,6 +22,7 @@ import {
 } from '@rampart/platform/testing-support';
 import { KeyAuditTrail } from '../audit/key-audit-trail.js';
 import { keyManagementService } from '../key-management.service.js';
+import { KeyAdminService } from '../keys/key-admin.service.js';
 import { KeysService } from '../keys/keys.service.js';
 import { KeyAccess } from './key-access.js';
 import { KeyPoliciesRepository } from './key-policies.repository.js';
@@ -382,10 +383,14 @@ describe('key policies (real PostgreSQL, through HTTP with workload assertions a
   it('guards real key operations: policy first, outcome audited, no key material or data in the trail', async () => {
     const access = service.app.get(KeyAccess);
     const keys = service.app.get(KeysService, { strict: false });
+    const admin = service.app.get(KeyAdminService, { strict: false });
     const plaintext = Buffer.from('4111 1111 1111 1111');
     const associatedData = Buffer.from('order-4711');
     await access.perform(workload('consent'), 'create', { ring: 'consent', key: 'cards' }, () =>
-      keys.create('cards', 'ENCRYPT_DECRYPT', 'workload:consent'),
+      admin.create(
+        { name: 'cards', keyRing: 'consent', purpose: 'ENCRYPT_DECRYPT', algorithm: 'AES_256_GCM' },
+        'workload:consent',
+      ),
     );
     const encrypted = await access.perform(
       workload('consent'),

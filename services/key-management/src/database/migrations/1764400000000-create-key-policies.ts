@@ -11,7 +11,7 @@ export class CreateKeyPolicies1764400000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
       CREATE TABLE key_policies (
-        key_ring   text NOT NULL CHECK (key_ring ~ '^[a-z0-9][a-z0-9._-]{0,62}$'),
+        key_ring   text NOT NULL CHECK (key_ring ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
         key_name   text NOT NULL CHECK (key_name = '' OR key_name ~ '^[a-z0-9][a-z0-9._-]{0,62}$'),
         bindings   jsonb NOT NULL CHECK (jsonb_typeof(bindings) = 'array'),
         version    int NOT NULL CHECK (version > 0),

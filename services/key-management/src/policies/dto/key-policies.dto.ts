@@ -1,9 +1,5 @@
 import { z } from 'zod';
 import { isServiceName, KEY_OPERATIONS } from '@rampart/contracts';
-import { keyName } from '../../keys/dto/keys.dto.js';
-
-/** Key rings are named like keys. */
-export const keyRingName = keyName;
 
 /** An OAuth scope token (RFC 6749 section 3.3), bounded. */
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
