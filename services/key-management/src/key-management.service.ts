@@ -3,6 +3,7 @@ import {
   KeyEvents,
   KeyManagementLifecycle,
   KeyPolicyEvents,
+  SharedObjectEvents,
 } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { KeyManagementModule } from './app.module.js';
@@ -11,6 +12,7 @@ import { keyManagementMigrations } from './database/migrations/index.js';
 import { keyManagementRoutes } from './keys/keys.routes.js';
 import { rootOfTrustRoutes } from './root-of-trust/root.routes.js';
 import { keyPolicyRoutes } from './policies/key-policies.routes.js';
+import { sharingRoutes } from './sharing/sharing.routes.js';
 
 export const keyManagementService = defineDataService({
   name: 'key-management',
@@ -21,10 +23,10 @@ export const keyManagementService = defineDataService({
   migrations: keyManagementMigrations,
   startedEvent: KeyManagementLifecycle.started,
   produces: [
-    KeyEvents.created,
-    KeyEvents.rotated,
+    ...Object.values(KeyEvents),
+    ...Object.values(SharedObjectEvents),
     KeyAccessEvents.accessed,
     KeyPolicyEvents.updated,
   ],
-  routes: [...keyManagementRoutes, ...rootOfTrustRoutes, ...keyPolicyRoutes],
+  routes: [...keyManagementRoutes, ...rootOfTrustRoutes, ...sharingRoutes, ...keyPolicyRoutes],
 });
