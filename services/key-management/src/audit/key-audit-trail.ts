@@ -283,7 +283,8 @@ export class KeyAuditTrail implements OnApplicationShutdown {
 function toEvent(record: PendingRecord) {
   return {
     definition: KeyAccessEvents.accessed,
-    // Keyed like the key's lifecycle events, so one key's trail stays in order with them.
+    // Keyed by key name, like the key's lifecycle events: one key's trail stays in order on its
+    // partition, and a consumer can join the two topics on it.
     subject: record.key ?? `keyRings/${record.ring}`,
     data: {
       ring: record.ring,
