@@ -3,6 +3,7 @@ export * from './errors/error-codes.js';
 export * from './events/envelope.js';
 export * from './events/lifecycle/lifecycle.events.js';
 export * from './events/key-management/key.events.js';
+export * from './events/key-management/key-access.events.js';
 export * from './events/key-management/shared-object.events.js';
 export * from './events/key-management/token-signing-key.events.js';
 export * from './kms/token-signing-keys.js';

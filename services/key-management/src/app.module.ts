@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from './keys/keys.module.js';
+import { KeyPoliciesModule } from './policies/key-policies.module.js';
 import { SharingModule } from './sharing/sharing.module.js';
 import { TokenSigningModule } from './token-signing/token-signing.module.js';
 
 /** The key-management service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [KeysModule, SharingModule, TokenSigningModule] })
+@Module({ imports: [KeysModule, SharingModule, KeyPoliciesModule, TokenSigningModule] })
 export class KeyManagementModule {}

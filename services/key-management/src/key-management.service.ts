@@ -1,6 +1,8 @@
 import {
+  KeyAccessEvents,
   KeyEvents,
   KeyManagementLifecycle,
+  KeyPolicyEvents,
   SharedObjectEvents,
   TokenSigningKeyEvents,
 } from '@rampart/contracts';
@@ -10,6 +12,7 @@ import { keyManagementConfigSchema } from './config/key-management.config.js';
 import { keyManagementMigrations } from './database/migrations/index.js';
 import { keyManagementRoutes } from './keys/keys.routes.js';
 import { rootOfTrustRoutes } from './root-of-trust/root.routes.js';
+import { keyPolicyRoutes } from './policies/key-policies.routes.js';
 import { sharingRoutes } from './sharing/sharing.routes.js';
 import { tokenSigningRoutes } from './token-signing/token-signing.routes.js';
 
@@ -24,7 +27,15 @@ export const keyManagementService = defineDataService({
   produces: [
     ...Object.values(KeyEvents),
     ...Object.values(SharedObjectEvents),
+    KeyAccessEvents.accessed,
+    KeyPolicyEvents.updated,
     ...Object.values(TokenSigningKeyEvents),
   ],
-  routes: [...keyManagementRoutes, ...rootOfTrustRoutes, ...sharingRoutes, ...tokenSigningRoutes],
+  routes: [
+    ...keyManagementRoutes,
+    ...rootOfTrustRoutes,
+    ...sharingRoutes,
+    ...keyPolicyRoutes,
+    ...tokenSigningRoutes,
+  ],
 });

@@ -7,6 +7,7 @@ import {
   KeyManagementLifecycle,
 } from './lifecycle/lifecycle.events.js';
 import { KeyEvents } from './key-management/key.events.js';
+import { KeyAccessEvents, KeyPolicyEvents } from './key-management/key-access.events.js';
 import { SharedObjectEvents } from './key-management/shared-object.events.js';
 import { TokenSigningKeyEvents } from './key-management/token-signing-key.events.js';
 
@@ -21,6 +22,8 @@ export const EVENT_CATALOGUE = [
   ConsentLifecycle.started,
   AuditLifecycle.started,
   ...Object.values(KeyEvents),
+  KeyAccessEvents.accessed,
+  KeyPolicyEvents.updated,
   ...Object.values(SharedObjectEvents),
   ...Object.values(TokenSigningKeyEvents),
 ] as const satisfies readonly EventDefinition[];
