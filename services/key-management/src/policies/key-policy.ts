@@ -39,6 +39,19 @@ export const ADMINISTRATIVE_OPERATIONS: ReadonlySet<KeyOperation> = new Set<KeyO
   'setPolicy',
 ]);
 
+/** The ring of per-subject keys, shared by the services that hold personal data. */
+export const SUBJECT_KEY_RING = 'subjects';
+const PERSONAL_DATA_SERVICES: ReadonlySet<string> = new Set(['identity', 'consent', 'audit']);
+/** What those services may do with per-subject keys: use them and shred them, not administer them. */
+const SUBJECT_KEY_OPERATIONS: ReadonlySet<KeyOperation> = new Set<KeyOperation>([
+  'get',
+  'generateDataKey',
+  'decrypt',
+  'rewrap',
+  'scheduleDestruction',
+  'cancelDestruction',
+]);
+
 /** A policy ready for the hot path: member -> operations granted to it. */
 export type CompiledPolicy = ReadonlyMap<string, ReadonlySet<KeyOperation>>;
 
@@ -46,6 +59,8 @@ export type CompiledPolicy = ReadonlyMap<string, ReadonlySet<KeyOperation>>;
  * The built-in rules, which need no stored policy:
  *   - a service owns the key ring named after it (`identity` uses every key of ring `identity`),
  *     so services need no configuration for their own keys;
+ *   - the services that hold personal data (identity, consent, audit) use and shred the
+ *     per-subject keys of ring `subjects`;
  *   - `kms.admin` may do the administrative operations on every ring.
  */
 export function allowedByDefault(
@@ -53,7 +68,14 @@ export function allowedByDefault(
   operation: KeyOperation,
   ring: string,
 ): boolean {
-  if (principal.kind === 'workload') return principal.id === ring;
+  if (principal.kind === 'workload') {
+    return (
+      principal.id === ring ||
+      (ring === SUBJECT_KEY_RING &&
+        PERSONAL_DATA_SERVICES.has(principal.id) &&
+        SUBJECT_KEY_OPERATIONS.has(operation))
+    );
+  }
   return ADMINISTRATIVE_OPERATIONS.has(operation) && principal.scopes.includes(KEY_ADMIN_SCOPE);
 }
 
