@@ -29,3 +29,14 @@ export * from './telemetry/trace-context.js';
 export * from './workload/workload-identity.js';
 export * from './workload/access.decorators.js';
 export * from './workload/access.guard.js';
+export * from './kms/kms-client.js';
+export {
+  ENVELOPE_FORMAT_VERSION,
+  MalformedEnvelopeError,
+  parseEnvelope,
+  type EncryptionContext,
+  type EnvelopeHeader,
+  type KeyKind,
+  type ParsedEnvelope,
+} from './kms/envelope-format.js';
+export * from './kms/envelope-encryption.js';
