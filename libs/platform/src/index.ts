@@ -29,6 +29,7 @@ export * from './telemetry/trace-context.js';
 export * from './workload/workload-identity.js';
 export * from './workload/access.decorators.js';
 export * from './workload/access.guard.js';
+export * from './workload/access-token.js';
 export * from './kms/kms-client.js';
 export {
   ENVELOPE_FORMAT_VERSION,

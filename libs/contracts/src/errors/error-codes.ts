@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
+  /** The key (version) was destroyed: what it protected is unrecoverable, on purpose (crypto-shredding). */
+  'key-destroyed': { status: 410, title: 'Key destroyed' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'too-many-requests': { status: 429, title: 'Too many requests' },

@@ -18,8 +18,7 @@ export const EVENT_CATALOGUE = [
   KeyManagementLifecycle.started,
   ConsentLifecycle.started,
   AuditLifecycle.started,
-  KeyEvents.created,
-  KeyEvents.rotated,
+  ...Object.values(KeyEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -32,6 +32,14 @@ export const baseConfigSchema = z.object({
   WORKLOAD_KEY_FILE: z.string().min(1),
   /** Folder of `<service>.pub.jwk` files: the workloads this service trusts. */
   WORKLOAD_TRUST_DIR: z.string().min(1),
+  /**
+   * Identity's issuer and JWK Set for access tokens (RFC 9068) callers present as bearer tokens.
+   * Unset: no issuer is trusted and routes that accept tokens admit workloads only.
+   */
+  ACCESS_TOKEN_ISSUER: z.url().optional(),
+  ACCESS_TOKEN_JWKS_URI: z.url({ protocol: /^https?$/ }).optional(),
+  /** The audience tokens must name to be accepted here; defaults to `urn:rampart:<service>`. */
+  ACCESS_TOKEN_AUDIENCE: z.string().min(1).optional(),
   /** Development-only escape hatch, refused in production mode. */
   RAMPART_ALLOW_INSECURE_DEV_DEFAULTS: booleanFlag.default(false),
 });
@@ -82,6 +90,14 @@ export function loadConfig<S extends z.ZodType<BaseConfig>>(
     );
   }
   const config = result.data;
+  if (Boolean(config.ACCESS_TOKEN_ISSUER) !== Boolean(config.ACCESS_TOKEN_JWKS_URI)) {
+    throw new ConfigError(service, [
+      {
+        variable: config.ACCESS_TOKEN_ISSUER ? 'ACCESS_TOKEN_JWKS_URI' : 'ACCESS_TOKEN_ISSUER',
+        message: 'ACCESS_TOKEN_ISSUER and ACCESS_TOKEN_JWKS_URI are set together',
+      },
+    ]);
+  }
   if (config.RAMPART_MODE === 'production' && config.RAMPART_ALLOW_INSECURE_DEV_DEFAULTS) {
     throw new ConfigError(service, [
       {

@@ -5,7 +5,8 @@ export interface OpenApiRoute {
   path: string;
   summary: string;
   operationId: string;
-  security?: 'public' | 'workload';
+  /** Who may call: anyone, platform services, or services and holders of identity access tokens. */
+  security?: 'public' | 'workload' | 'workload-or-token';
   request?: z.ZodType;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
@@ -27,9 +28,16 @@ const problemSchema = z.object({
   errorId: z.string().optional(),
 });
 
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' });
+/** Requests are described as callers write them (before defaults and transforms), responses as sent. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io });
 }
+
+const SECURITY = {
+  public: [],
+  workload: [{ workload: [] }],
+  'workload-or-token': [{ workload: [] }, { accessToken: [] }],
+} as const;
 
 /**
  * An OpenAPI 3.1 document built from the same zod schemas the routes validate with, so the
@@ -54,12 +62,12 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
     (paths[route.path] ??= {})[route.method] = {
       operationId: route.operationId,
       summary: route.summary,
-      ...(route.security === 'workload' ? { security: [{ workload: [] }] } : { security: [] }),
+      security: SECURITY[route.security ?? 'public'],
       ...(route.request
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: jsonSchema(route.request) } },
+              content: { 'application/json': { schema: jsonSchema(route.request, 'input') } },
             },
           }
         : {}),
@@ -80,6 +88,12 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
           name: 'Rampart-Workload-Assertion',
           description:
             'A short-lived EdDSA-signed JWT naming the calling service, audience-bound to this one.',
+        },
+        accessToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: "An RFC 9068 access token from identity, for this service's audience.",
         },
       },
     },

@@ -8,6 +8,7 @@ import { buildOpenApiDocument, type OpenApiSpec } from '../openapi/openapi.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Public } from '../workload/access.decorators.js';
 import { AccessGuard } from '../workload/access.guard.js';
+import { AccessTokenVerifier } from '../workload/access-token.js';
 import { WorkloadSigner, WorkloadVerifier } from '../workload/workload-identity.js';
 import { serviceInfoController } from './service-info.controller.js';
 
@@ -18,6 +19,7 @@ export interface PlatformModuleOptions {
   logger: Logger;
   signer: WorkloadSigner;
   verifier: WorkloadVerifier;
+  accessTokens: AccessTokenVerifier;
   readiness: ReadinessCheck[];
   openApiPath: string;
   openApi: OpenApiSpec;
@@ -55,6 +57,7 @@ export class PlatformModule {
       { provide: LOGGER, useValue: options.logger },
       { provide: WorkloadSigner, useValue: options.signer },
       { provide: WorkloadVerifier, useValue: options.verifier },
+      { provide: AccessTokenVerifier, useValue: options.accessTokens },
       { provide: READINESS_CHECKS, useValue: options.readiness },
       { provide: APP_GUARD, useClass: AccessGuard },
     ];

@@ -1,7 +1,6 @@
-import { Controller, Get, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Controller, Get } from '@nestjs/common';
 import { SERVICE_NAMES } from '@rampart/contracts';
-import { AllowWorkloads } from '../workload/access.decorators.js';
+import { AllowWorkloads, CurrentPrincipal, type Principal } from '../workload/access.decorators.js';
 
 /**
  * `<prefix>/v1/service-info`: who this service is and which workload called, for platform
@@ -12,8 +11,8 @@ export function serviceInfoController(path: string, info: { service: string; ver
   class ServiceInfoController {
     @AllowWorkloads(...SERVICE_NAMES)
     @Get(path.replace(/^\//, ''))
-    serviceInfo(@Req() request: FastifyRequest & { workload?: string }) {
-      return { ...info, caller: request.workload };
+    serviceInfo(@CurrentPrincipal() caller: Principal) {
+      return { ...info, caller: caller.id };
     }
   }
   return ServiceInfoController;

@@ -15,6 +15,7 @@ import type { ReadinessCheck } from '../health/health.js';
 import { createTransport, Messaging } from '../messaging/messaging.js';
 import type { EventTransport } from '../messaging/transport.js';
 import { createLogger, PinoNestLogger, type Logger } from '../telemetry/logger.js';
+import { AccessTokenVerifier, accessTokenSettings } from '../workload/access-token.js';
 import { loadWorkloadSigner, loadWorkloadVerifier } from '../workload/workload-identity.js';
 import { PlatformModule } from './platform.module.js';
 import type { DataServiceDefinition, ServiceDefinition } from './service-definition.js';
@@ -85,6 +86,7 @@ export async function startService(
           logger,
           signer,
           verifier,
+          accessTokens: new AccessTokenVerifier(accessTokenSettings(definition.name, config)),
           readiness,
           openApiPath: definition.openApiPath,
           ...(definition.serviceInfoPath ? { serviceInfoPath: definition.serviceInfoPath } : {}),

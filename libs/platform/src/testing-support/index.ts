@@ -5,3 +5,4 @@
  */
 export * from './test-database.js';
 export * from './test-workload-keys.js';
+export * from './test-token-issuer.js';

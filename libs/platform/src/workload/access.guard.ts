@@ -1,39 +1,114 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import type { ServiceName } from '@rampart/contracts';
 import { RampartError } from '../errors/rampart-error.js';
-import { ACCESS_POLICY, type AccessPolicy } from './access.decorators.js';
+import { AccessTokenVerifier } from './access-token.js';
+import {
+  ACCESS_POLICY,
+  ACCESS_TOKEN_POLICY,
+  type AccessPolicy,
+  type AccessTokenPolicy,
+  type Principal,
+} from './access.decorators.js';
 import { WORKLOAD_ASSERTION_HEADER, WorkloadVerifier } from './workload-identity.js';
+
+type GuardedRequest = FastifyRequest & { principal?: Principal };
 
 /**
  * Deny by default: a route runs only if it declares who may call it. Routes without a policy are
- * refused, so forgetting the decorator fails closed rather than open.
+ * refused, so forgetting the decorator fails closed rather than open. A request proves one
+ * identity: a workload assertion if it carries one, otherwise a bearer access token.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly verifier: WorkloadVerifier,
+    private readonly workloads: WorkloadVerifier,
+    private readonly accessTokens: AccessTokenVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const policy = this.reflector.getAllAndOverride<AccessPolicy | undefined>(ACCESS_POLICY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!policy)
+    const targets = [context.getHandler(), context.getClass()];
+    const policy = this.reflector.getAllAndOverride<AccessPolicy | undefined>(
+      ACCESS_POLICY,
+      targets,
+    );
+    const tokenPolicy = this.reflector.getAllAndOverride<AccessTokenPolicy | undefined>(
+      ACCESS_TOKEN_POLICY,
+      targets,
+    );
+    if (policy?.kind === 'public') return true;
+    if (!policy && !tokenPolicy)
       throw new RampartError('forbidden', 'No access policy is declared for this route.');
-    if (policy.kind === 'public') return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest & { workload?: string }>();
-    const header = request.headers[WORKLOAD_ASSERTION_HEADER];
-    const result = await this.verifier.verify(typeof header === 'string' ? header : undefined);
-    if (!result.ok) {
-      throw new RampartError('unauthenticated', 'A valid workload assertion is required.', {}, {});
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const assertion = request.headers[WORKLOAD_ASSERTION_HEADER];
+    if (assertion !== undefined || !tokenPolicy) {
+      request.principal = await this.admitWorkload(policy, assertion);
+      return true;
     }
-    if (!(policy.callers as readonly string[]).includes(result.caller)) {
+    request.principal = await this.admitToken(tokenPolicy, request.headers.authorization);
+    return true;
+  }
+
+  private async admitWorkload(
+    policy: AccessPolicy | undefined,
+    assertion: string | string[] | undefined,
+  ): Promise<Principal> {
+    const result = await this.workloads.verify(
+      typeof assertion === 'string' ? assertion : undefined,
+    );
+    if (!result.ok) {
+      throw new RampartError('unauthenticated', 'A valid workload assertion is required.');
+    }
+    if (
+      policy?.kind !== 'workloads' ||
+      !(policy.callers as readonly string[]).includes(result.caller)
+    ) {
       throw new RampartError('forbidden', `Workload ${result.caller} may not call this route.`);
     }
-    request.workload = result.caller;
-    return true;
+    return { kind: 'workload', id: result.caller as ServiceName };
+  }
+
+  private async admitToken(
+    policy: AccessTokenPolicy,
+    authorization: string | undefined,
+  ): Promise<Principal> {
+    const token = /^Bearer ([\w.~+/-]+=*)$/.exec(authorization ?? '')?.[1];
+    if (!token) {
+      throw new RampartError(
+        'unauthenticated',
+        'A bearer access token is required.',
+        {},
+        {
+          headers: { 'www-authenticate': 'Bearer' },
+        },
+      );
+    }
+    const result = await this.accessTokens.verify(token);
+    if (!result.ok) {
+      throw new RampartError(
+        'unauthenticated',
+        'The access token is not valid.',
+        {},
+        {
+          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        },
+      );
+    }
+    const missing = policy.scopes.filter((scope) => !result.principal.scopes.includes(scope));
+    if (missing.length > 0) {
+      throw new RampartError(
+        'forbidden',
+        `The access token lacks the scope ${missing.join(' ')}.`,
+        {},
+        {
+          headers: {
+            'www-authenticate': `Bearer error="insufficient_scope", scope="${policy.scopes.join(' ')}"`,
+          },
+        },
+      );
+    }
+    return result.principal;
   }
 }

@@ -3,20 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  loadWorkloadSigner,
-  startService,
-  WORKLOAD_ASSERTION_HEADER,
-  type RunningService,
-} from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  type TestDatabase,
-} from '@rampart/platform/testing-support';
+import { startService, WORKLOAD_ASSERTION_HEADER } from '@rampart/platform';
+import { startTestTokenIssuer } from '@rampart/platform/testing-support';
 import { keyManagementService } from '../key-management.service.js';
-
-const b64 = (text: string) => Buffer.from(text).toString('base64');
+import { b64, startKms, type KmsCaller, type KmsHarness } from '../testing/kms-harness.js';
 
 /** The ciphertext with the version its header names replaced ("RK" 0x01, name length, name, version). */
 function withVersion(ciphertext: string, version: number): string {
@@ -26,55 +16,16 @@ function withVersion(ciphertext: string, version: number): string {
 }
 
 describe('keys API (real PostgreSQL, through HTTP with workload identity)', () => {
-  let service: RunningService;
-  let database: TestDatabase;
-  let env: Record<string, string>;
-  let assertion: string;
-
-  async function call(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: {
-        [WORKLOAD_ASSERTION_HEADER]: assertion,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      ...(body === undefined
-        ? {}
-        : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  let kms: KmsHarness;
+  const call = (method: 'GET' | 'POST', path: string, body?: unknown, caller?: KmsCaller) =>
+    kms.call(method, path, body, caller);
 
   beforeAll(async () => {
-    database = await createTestDatabase('key_management');
-    const keys = await createTestWorkloadKeys(['key-management', 'identity']);
-    const folder = await mkdtemp(join(tmpdir(), 'rampart-kms-'));
-    const rootKeyFile = join(folder, 'root.key');
-    await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-    env = {
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: database.url,
-      DATABASE_SCHEMA: database.schema,
-      WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-      WORKLOAD_TRUST_DIR: keys.trustDir,
-      KMS_ROOT_KEY_FILE: rootKeyFile,
-    };
-    service = await startService(keyManagementService, { env });
-    assertion = await (
-      await loadWorkloadSigner('identity', keys.keyFile('identity'))
-    ).assertionFor('key-management');
+    kms = await startKms();
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await database?.drop();
+    await kms?.stop();
   });
 
   it('creates a key once', async () => {
@@ -202,18 +153,31 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
   });
 
   it('keeps version material wrapped at rest and records key events, never material', async () => {
-    const rows = await service.dataSource!.query<{ length: number }[]>(
+    const rows = await kms.query<{ length: number }>(
       `SELECT length(wrapped_material) AS length FROM key_versions WHERE key_name = 'orders'`,
     );
     expect(rows.map((row) => row.length)).toEqual([60, 60]); // iv 12 + tag 16 + 32 wrapped bytes
-    const events = await service.dataSource!.query<{ payload: string }[]>(
+    const events = await kms.query<{ payload: string }>(
       `SELECT payload FROM outbox WHERE topic = 'rampart.key-management.key.v1' AND message_key = 'orders' ORDER BY id`,
     );
     expect(
       events.map((row) => (JSON.parse(row.payload) as { type: string; data: unknown }).data),
     ).toEqual([
-      { name: 'orders', purpose: 'ENCRYPT_DECRYPT', version: 1, caller: 'identity' },
-      { name: 'orders', purpose: 'ENCRYPT_DECRYPT', version: 2, caller: 'identity' },
+      {
+        name: 'orders',
+        keyRing: 'consent',
+        purpose: 'ENCRYPT_DECRYPT',
+        algorithm: 'AES_256_GCM',
+        version: 1,
+        caller: 'workload:consent',
+      },
+      {
+        name: 'orders',
+        keyRing: 'consent',
+        purpose: 'ENCRYPT_DECRYPT',
+        version: 2,
+        caller: 'workload:consent',
+      },
     ]);
   });
 
@@ -232,15 +196,48 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
     expect(
       (await call('POST', '/kms/v1/keys', { name: 'Bad Name', purpose: 'ENCRYPT_DECRYPT' })).status,
     ).toBe(400);
-    expect((await call('POST', '/kms/v1/keys/orders:encrypt', '{"plaintext":', {})).status).toBe(
-      400,
-    );
+    expect((await call('POST', '/kms/v1/keys/orders:encrypt', '{"plaintext":')).status).toBe(400);
     const huge = { plaintext: Buffer.alloc(2 * 1024 * 1024).toString('base64') };
     expect((await call('POST', '/kms/v1/keys/orders:encrypt', huge)).status).toBe(413);
+    // Within the body limit but above what :encrypt takes: envelope encryption is the answer.
+    const large = { plaintext: Buffer.alloc(64 * 1024 + 1).toString('base64') };
+    expect(await call('POST', '/kms/v1/keys/orders:encrypt', large)).toMatchObject({
+      status: 413,
+      body: { code: 'payload-too-large' },
+    });
     expect(
-      (await call('GET', '/kms/v1/keys/orders', undefined, { [WORKLOAD_ASSERTION_HEADER]: '' }))
-        .status,
+      (
+        await fetch(`${kms.service.url}/kms/v1/keys/orders`, {
+          headers: { [WORKLOAD_ASSERTION_HEADER]: '' },
+        })
+      ).status,
     ).toBe(401);
+  });
+
+  it('admits access tokens from the trusted issuer for this audience only', async () => {
+    const audience = 'urn:rampart:key-management';
+    const bearer = async (token: string) => {
+      const response = await fetch(`${kms.service.url}/kms/v1/keys/orders`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: response.status, challenge: response.headers.get('www-authenticate') };
+    };
+    expect((await bearer(await kms.token('alice'))).status).toBe(200);
+
+    const stranger = await startTestTokenIssuer();
+    const refused = await Promise.all([
+      bearer(await kms.issuer.mint({ sub: 'alice', audience: 'urn:rampart:consent' })),
+      bearer(await kms.issuer.mint({ sub: 'alice', audience, ttlSeconds: -60 })),
+      bearer(await stranger.mint({ sub: 'alice', audience })),
+      bearer('not-a-token'),
+    ]);
+    await stranger.close();
+    for (const answer of refused) {
+      expect(answer).toEqual({ status: 401, challenge: 'Bearer error="invalid_token"' });
+    }
+    const anonymous = await fetch(`${kms.service.url}/kms/v1/keys/orders`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
   });
 
   it('refuses to start with a root key file others can read', async () => {
@@ -248,7 +245,7 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
     await writeFile(loose, randomBytes(32));
     await chmod(loose, 0o644);
     await expect(
-      startService(keyManagementService, { env: { ...env, KMS_ROOT_KEY_FILE: loose } }),
+      startService(keyManagementService, { env: { ...kms.env, KMS_ROOT_KEY_FILE: loose } }),
     ).rejects.toThrow(/must be 0600/);
   });
 });

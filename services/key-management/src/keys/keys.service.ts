@@ -1,146 +1,47 @@
-import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { KeyEvents } from '@rampart/contracts';
-import { Outbox } from '@rampart/platform';
-import { RootKey, versionBinding } from '../root-of-trust/root-key.js';
+import { RampartError } from '@rampart/platform';
 import { MalformedCiphertextError, open, parseHeader, seal } from './ciphertext.js';
-import type { KeyView } from './dto/keys.dto.js';
-import { decryptionFailed, keyExists, keyNotFound, versionUnavailable } from './keys.errors.js';
-import { KeysRepository, type KeyRow } from './keys.repository.js';
+import {
+  macMessage,
+  signMessage,
+  verifyMac,
+  verifySignature,
+  type Purpose,
+  type SigningAlgorithm,
+} from './key-algorithms.js';
+import { KeyMaterial } from './key-material.js';
+import {
+  decryptionFailed,
+  versionNotFound,
+  versionUnavailable,
+  wrongPurpose,
+} from './keys.errors.js';
+import type { KeyRow } from './keys.repository.js';
 
-/** Unwrapped version keys kept in memory; versions never change their material, only their state. */
-const CACHE_LIMIT = 1_000;
-
-/**
- * How long a key or version row read on the hot path is reused. A change made by this instance
- * is seen at once; one made by another replica (a rotation, a disabled version) within this time.
- */
-const ROW_TTL_MS = 1_000;
-
-class RowCache {
-  private readonly entries = new Map<string, { value: Promise<unknown>; until: number }>();
-
-  get<T>(id: string, load: () => Promise<T>): Promise<T> {
-    const now = Date.now();
-    const hit = this.entries.get(id);
-    if (hit && hit.until > now) return hit.value as Promise<T>;
-    if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
-    const value = load();
-    this.entries.set(id, { value, until: now + ROW_TTL_MS });
-    // A failed load is not remembered.
-    value.catch(() => this.entries.delete(id));
-    return value;
-  }
-
-  forget(id: string): void {
-    this.entries.delete(id);
-  }
+export interface Ciphertext {
+  ciphertext: Buffer;
+  keyVersion: number;
 }
 
+/** One item of a batch: its result, or the problem it met (the other items still go through). */
+export type BatchResult<T> = T | { error: { code: string; detail: string } };
+
+/**
+ * The cryptographic operations on keys. Material never leaves this service, except data keys
+ * from generateDataKey, which exist to be handed out.
+ */
 @Injectable()
 export class KeysService {
-  private readonly material = new Map<string, KeyObject>();
-  private readonly rows = new RowCache();
+  constructor(private readonly material: KeyMaterial) {}
 
-  constructor(
-    private readonly keys: KeysRepository,
-    private readonly rootKey: RootKey,
-    private readonly outbox: Outbox,
-  ) {}
-
-  async create(name: string, purpose: 'ENCRYPT_DECRYPT', caller: string): Promise<KeyView> {
-    const created = await this.keys.transaction(async (transaction) => {
-      const wrapped = this.rootKey.wrap(randomBytes(32), versionBinding(name, 1));
-      if (!(await this.keys.create(transaction, name, purpose, wrapped))) return false;
-      await this.outbox.write(transaction, KeyEvents.created, {
-        subject: name,
-        data: { name, purpose, version: 1, caller },
-      });
-      return true;
-    });
-    if (!created) throw keyExists(name);
-    this.rows.forget(`key:${name}`);
-    return this.describe(name);
-  }
-
-  async describe(name: string): Promise<KeyView> {
-    const key = await this.requireKey(name);
-    const versions = await this.keys.versions(name);
+  async encrypt(name: string, plaintext: Buffer, associatedData: Buffer): Promise<Ciphertext> {
+    const key = await this.keyFor(name, 'ENCRYPT_DECRYPT', 'encrypt');
+    const { version, secret } = await this.primary(key);
     return {
-      name: key.name,
-      purpose: key.purpose,
-      primaryVersion: key.primary_version,
-      minDecryptionVersion: key.min_decryption_version,
-      versions: versions.map((version) => ({
-        version: version.version,
-        state: version.state,
-        createdAt: version.created_at.toISOString(),
-      })),
+      ciphertext: seal(secret!, { name, version }, plaintext, associatedData),
+      keyVersion: version,
     };
-  }
-
-  async rotate(name: string, caller: string): Promise<KeyView> {
-    await this.keys.transaction(async (transaction) => {
-      const key = await this.keys.lock(transaction, name);
-      if (!key) throw keyNotFound(name);
-      const version = key.primary_version + 1;
-      await this.keys.addVersion(
-        transaction,
-        name,
-        version,
-        this.rootKey.wrap(randomBytes(32), versionBinding(name, version)),
-      );
-      await this.keys.setPrimary(transaction, name, version);
-      await this.outbox.write(transaction, KeyEvents.rotated, {
-        subject: name,
-        data: { name, purpose: key.purpose, version, caller },
-      });
-    });
-    this.rows.forget(`key:${name}`);
-    return this.describe(name);
-  }
-
-  async encrypt(
-    name: string,
-    plaintext: Buffer,
-    associatedData: Buffer,
-  ): Promise<{ ciphertext: Buffer; keyVersion: number }> {
-    const key = await this.requireKey(name);
-    const material = await this.usableVersion(name, key.primary_version);
-    return {
-      ciphertext: seal(material, { name, version: key.primary_version }, plaintext, associatedData),
-      keyVersion: key.primary_version,
-    };
-  }
-
-  /**
-   * Re-encrypts under the primary version without the plaintext leaving the service: after a
-   * rotation, callers move their stored ciphertext forward with this.
-   */
-  async rewrap(
-    name: string,
-    ciphertext: Buffer,
-    associatedData: Buffer,
-  ): Promise<{ ciphertext: Buffer; keyVersion: number }> {
-    const { plaintext } = await this.decrypt(name, ciphertext, associatedData);
-    try {
-      return await this.encrypt(name, plaintext, associatedData);
-    } finally {
-      plaintext.fill(0);
-    }
-  }
-
-  /**
-   * A fresh 256-bit data key for envelope encryption: its plaintext for the caller to encrypt
-   * locally with, and the same key encrypted under this key to store beside the data.
-   */
-  async generateDataKey(
-    name: string,
-    associatedData: Buffer,
-  ): Promise<{ plaintext: Buffer; ciphertext: Buffer; keyVersion: number }> {
-    const plaintext = randomBytes(32);
-    const { ciphertext, keyVersion } = await this.encrypt(name, plaintext, associatedData);
-    return { plaintext, ciphertext, keyVersion };
   }
 
   async decrypt(
@@ -157,44 +58,118 @@ export class KeysService {
     }
     // A ciphertext of another key is refused exactly like a tampered one.
     if (header.name !== name) throw decryptionFailed();
-    const key = await this.requireKey(name);
+    const key = await this.keyFor(name, 'ENCRYPT_DECRYPT', 'decrypt');
     if (header.version < key.min_decryption_version) {
       throw versionUnavailable(name, header.version, 'below the minimum decryption version');
     }
-    const material = await this.usableVersion(name, header.version);
+    const { secret } = await this.material.version(key, header.version, decryptionFailed);
     try {
-      return { plaintext: open(material, ciphertext, associatedData), keyVersion: header.version };
+      return { plaintext: open(secret!, ciphertext, associatedData), keyVersion: header.version };
     } catch {
       throw decryptionFailed();
     }
   }
 
-  private async requireKey(name: string): Promise<KeyRow> {
-    const key = await this.rows.get(`key:${name}`, () => this.keys.find(name));
-    if (!key) throw keyNotFound(name);
+  /**
+   * Re-encrypts under the primary version without the plaintext leaving the service: after a
+   * rotation, callers move their stored ciphertext forward with this.
+   */
+  async rewrap(name: string, ciphertext: Buffer, associatedData: Buffer): Promise<Ciphertext> {
+    const { plaintext } = await this.decrypt(name, ciphertext, associatedData);
+    try {
+      return await this.encrypt(name, plaintext, associatedData);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /**
+   * A fresh 256-bit data key for envelope encryption: its plaintext for the caller to encrypt
+   * locally with, and the same key encrypted under this key to store beside the data.
+   */
+  async generateDataKey(
+    name: string,
+    associatedData: Buffer,
+  ): Promise<Ciphertext & { plaintext: Buffer }> {
+    const plaintext = randomBytes(32);
+    return { plaintext, ...(await this.encrypt(name, plaintext, associatedData)) };
+  }
+
+  async sign(name: string, message: Buffer): Promise<{ signature: Buffer; keyVersion: number }> {
+    const key = await this.keyFor(name, 'SIGN_VERIFY', 'sign');
+    const { version, secret } = await this.primary(key);
+    return {
+      signature: signMessage(key.algorithm as SigningAlgorithm, secret!, message),
+      keyVersion: version,
+    };
+  }
+
+  /** Verifies with the given version, or the primary one. A disabled or destroyed version refuses. */
+  async verify(
+    name: string,
+    message: Buffer,
+    signature: Buffer,
+    keyVersion?: number,
+  ): Promise<{ valid: boolean; keyVersion: number }> {
+    const key = await this.keyFor(name, 'SIGN_VERIFY', 'verify');
+    const { version, publicKey } = await this.chosen(key, keyVersion);
+    return {
+      valid: verifySignature(key.algorithm as SigningAlgorithm, publicKey!, message, signature),
+      keyVersion: version,
+    };
+  }
+
+  async mac(name: string, message: Buffer): Promise<{ mac: Buffer; keyVersion: number }> {
+    const key = await this.keyFor(name, 'MAC', 'mac');
+    const { version, secret } = await this.primary(key);
+    return { mac: macMessage(secret!, message), keyVersion: version };
+  }
+
+  async verifyMac(
+    name: string,
+    message: Buffer,
+    mac: Buffer,
+    keyVersion?: number,
+  ): Promise<{ valid: boolean; keyVersion: number }> {
+    const key = await this.keyFor(name, 'MAC', 'verifyMac');
+    const { version, secret } = await this.chosen(key, keyVersion);
+    return { valid: verifyMac(secret!, message, mac), keyVersion: version };
+  }
+
+  /**
+   * Runs `operation` on every item; an item's failure becomes its result (with the same stable
+   * code the single call would answer), so one bad ciphertext does not sink the batch.
+   */
+  async batch<I, T>(
+    items: readonly I[],
+    operation: (item: I, index: number) => Promise<T>,
+  ): Promise<BatchResult<T>[]> {
+    return Promise.all(
+      items.map((item, index) =>
+        operation(item, index).catch((error: unknown): BatchResult<T> => {
+          if (error instanceof RampartError && error.expose) {
+            return { error: { code: error.code, detail: error.message } };
+          }
+          throw error;
+        }),
+      ),
+    );
+  }
+
+  private async keyFor(name: string, purpose: Purpose, operation: string): Promise<KeyRow> {
+    const key = await this.material.key(name);
+    if (key.purpose !== purpose) throw wrongPurpose(name, key.purpose, operation);
     return key;
   }
 
-  /** The version's key, if the version exists and is enabled (its state at most ROW_TTL_MS old). */
-  private async usableVersion(name: string, version: number): Promise<KeyObject> {
-    const row = await this.rows.get(`version:${name}:${version}`, () =>
-      this.keys.version(name, version),
+  private primary(key: KeyRow) {
+    return this.material.version(key, key.primary_version, () =>
+      versionNotFound(key.name, key.primary_version),
     );
-    if (!row) throw decryptionFailed();
-    if (row.state !== 'ENABLED' || !row.wrapped_material)
-      throw versionUnavailable(name, version, row.state);
-    const id = `${name}:${version}`;
-    let key = this.material.get(id);
-    if (!key) {
-      key = createSecretKey(
-        this.rootKey.unwrap(row.wrapped_material, versionBinding(name, version)),
-      );
-      if (this.material.size >= CACHE_LIMIT) {
-        const oldest = this.material.keys().next();
-        if (!oldest.done) this.material.delete(oldest.value);
-      }
-      this.material.set(id, key);
-    }
-    return key;
+  }
+
+  private chosen(key: KeyRow, version: number | undefined) {
+    const wanted = version ?? key.primary_version;
+    return this.material.version(key, wanted, () => versionNotFound(key.name, wanted));
   }
 }

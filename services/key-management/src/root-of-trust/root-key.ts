@@ -31,15 +31,17 @@ export class RootKey {
     return new RootKey(createSecretKey(bytes));
   }
 
-  /** iv | tag | ciphertext */
-  wrap(material: Buffer, binding: string): Buffer {
+  /** iv | tag | ciphertext. Asynchronous because other roots of trust (an HSM) answer later. */
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async wrap(material: Buffer, binding: string): Promise<Buffer> {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv).setAAD(Buffer.from(binding, 'utf8'));
     const sealed = Buffer.concat([cipher.update(material), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), sealed]);
   }
 
-  unwrap(wrapped: Buffer, binding: string): Buffer {
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async unwrap(wrapped: Buffer, binding: string): Promise<Buffer> {
     const decipher = createDecipheriv('aes-256-gcm', this.key, wrapped.subarray(0, IV_BYTES))
       .setAAD(Buffer.from(binding, 'utf8'))
       .setAuthTag(wrapped.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));

@@ -1,5 +1,9 @@
 import type { MigrationClass } from '@rampart/platform';
 import { CreateKeys1764100000000 } from './1764100000000-create-keys.js';
+import { KeyPurposesAndLifecycle1764200000000 } from './1764200000000-key-purposes-and-lifecycle.js';
 
 /** The key-management schema's migrations, oldest first (the platform adds its messaging tables before them). */
-export const keyManagementMigrations: MigrationClass[] = [CreateKeys1764100000000];
+export const keyManagementMigrations: MigrationClass[] = [
+  CreateKeys1764100000000,
+  KeyPurposesAndLifecycle1764200000000,
+];

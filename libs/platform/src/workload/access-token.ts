@@ -1,0 +1,95 @@
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+
+/**
+ * Access tokens from identity (RFC 9068 JWT profile) presented as `Authorization: Bearer`.
+ * Verified against the issuer's JWK Set; the keys are fetched once and refreshed when a token
+ * names an unknown `kid` (jose's remote key set does both, with a cooldown against floods).
+ */
+const ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'];
+const MAX_CLOCK_SKEW_SECONDS = 5;
+const VERIFIED_CACHE_LIMIT = 10_000;
+
+export interface AccessTokenSettings {
+  issuer: string;
+  jwksUri: string;
+  audience: string;
+}
+
+/** The access-token settings of a service's configuration, if it trusts an issuer. */
+export function accessTokenSettings(
+  service: string,
+  config: {
+    ACCESS_TOKEN_ISSUER?: string;
+    ACCESS_TOKEN_JWKS_URI?: string;
+    ACCESS_TOKEN_AUDIENCE?: string;
+  },
+): AccessTokenSettings | undefined {
+  if (!config.ACCESS_TOKEN_ISSUER || !config.ACCESS_TOKEN_JWKS_URI) return undefined;
+  return {
+    issuer: config.ACCESS_TOKEN_ISSUER,
+    jwksUri: config.ACCESS_TOKEN_JWKS_URI,
+    audience: config.ACCESS_TOKEN_AUDIENCE ?? `urn:rampart:${service}`,
+  };
+}
+
+export interface UserPrincipal {
+  kind: 'user';
+  /** The token's `sub`. */
+  id: string;
+  scopes: readonly string[];
+  clientId?: string;
+}
+
+export type AccessTokenVerification =
+  { ok: true; principal: UserPrincipal } | { ok: false; reason: 'unconfigured' | 'invalid' };
+
+export class AccessTokenVerifier {
+  private readonly keys: JWTVerifyGetKey | undefined;
+  /** Tokens already verified, until they expire: a client reuses one token for many calls. */
+  private readonly verified = new Map<string, { principal: UserPrincipal; expiresAt: number }>();
+
+  /** Without settings no issuer is trusted and every token is refused. */
+  constructor(private readonly settings: AccessTokenSettings | undefined) {
+    this.keys = settings ? createRemoteJWKSet(new URL(settings.jwksUri)) : undefined;
+  }
+
+  async verify(token: string): Promise<AccessTokenVerification> {
+    if (!this.settings || !this.keys) return { ok: false, reason: 'unconfigured' };
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() < known.expiresAt) return { ok: true, principal: known.principal };
+      this.verified.delete(token);
+    }
+    try {
+      const { payload } = await jwtVerify(token, this.keys, {
+        algorithms: ALGORITHMS,
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        typ: 'at+jwt',
+        clockTolerance: MAX_CLOCK_SKEW_SECONDS,
+        requiredClaims: ['exp', 'iat', 'sub'],
+      });
+      const principal: UserPrincipal = {
+        kind: 'user',
+        id: payload.sub ?? '',
+        scopes:
+          typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : [],
+        ...(typeof payload['client_id'] === 'string' ? { clientId: payload['client_id'] } : {}),
+      };
+      this.remember(token, principal, ((payload.exp ?? 0) + MAX_CLOCK_SKEW_SECONDS) * 1000);
+      return { ok: true, principal };
+    } catch {
+      return { ok: false, reason: 'invalid' };
+    }
+  }
+
+  private remember(token: string, principal: UserPrincipal, expiresAt: number): void {
+    if (this.verified.size >= VERIFIED_CACHE_LIMIT) {
+      const now = Date.now();
+      for (const [known, entry] of this.verified)
+        if (entry.expiresAt <= now) this.verified.delete(known);
+      if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
+    }
+    this.verified.set(token, { principal, expiresAt });
+  }
+}
