@@ -178,11 +178,13 @@ export class EnvelopeEncryption {
   }
 
   /**
-   * Drops every cached key of the subject from this process, e.g. right after shredding it.
-   * Other processes keep what they unwrapped for at most the category's `decryptMaxAgeMs`.
+   * Drops every cached key of the subject from this process, e.g. right after shredding it: the
+   * data keys fetched for it, and unwrapped keys of its KMS key (`keyName`, when known, else the
+   * names learnt while encrypting for it). Other processes keep what they unwrapped for at most
+   * the category's `decryptMaxAgeMs`.
    */
-  forgetSubject(subject: DataSubject): void {
-    const names = new Set<string>();
+  forgetSubject(subject: DataSubject, keyName?: string): void {
+    const names = new Set<string>(keyName ? [keyName] : []);
     const target = subjectId(subject);
     this.encryptionKeys.sweep((entry) => {
       if (entry.target !== target) return false;
@@ -194,8 +196,8 @@ export class EnvelopeEncryption {
 
   /** Shreds the subject at the KMS and forgets its keys here. */
   async shredSubject(subject: DataSubject, options: { immediately?: boolean } = {}): Promise<void> {
-    await this.kms.shredSubject(subject, options);
-    this.forgetSubject(subject);
+    const { keyName } = await this.kms.shredSubject(subject, options);
+    this.forgetSubject(subject, keyName);
   }
 
   /** Zeroes every cached key; the instance stays usable (it fetches keys again). */

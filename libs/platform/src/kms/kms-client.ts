@@ -65,6 +65,7 @@ const dataKeyResponse = z.object({
   keyVersion: z.number().int().positive(),
 });
 const subjectDataKeyResponse = dataKeyResponse.extend({ keyName: z.string().min(1) });
+const shredResponse = z.looseObject({ name: z.string().min(1) });
 const decryptResponse = z.object({ plaintext: z.base64(), keyVersion: z.number().int() });
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');
@@ -148,13 +149,22 @@ export class KmsClient {
     return { plaintext: secretFromBase64(body.plaintext), keyVersion: body.keyVersion };
   }
 
-  /** Destroys the subject's key: every record wrapped by it becomes unreadable. */
-  async shredSubject(subject: DataSubject, options: { immediately?: boolean } = {}): Promise<void> {
-    await this.call('/kms/v1/subjects:shred', {
-      tenant: subject.tenant,
-      subject: subject.subject,
-      ...(options.immediately === undefined ? {} : { immediately: options.immediately }),
-    });
+  /**
+   * Destroys the subject's key (at once, or after the key's waiting period): every record wrapped
+   * by it becomes unreadable. Answers the key's name, which is a pseudonym of the subject.
+   */
+  async shredSubject(
+    subject: DataSubject,
+    options: { immediately?: boolean } = {},
+  ): Promise<{ keyName: string }> {
+    const body = shredResponse.parse(
+      await this.call('/kms/v1/subjects:shred', {
+        tenant: subject.tenant,
+        subject: subject.subject,
+        ...(options.immediately === undefined ? {} : { immediately: options.immediately }),
+      }),
+    );
+    return { keyName: body.name };
   }
 
   close(): Promise<void> {

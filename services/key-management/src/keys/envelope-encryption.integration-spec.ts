@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DataCategoryRuleError,
   EnvelopeEncryption,
@@ -12,17 +9,12 @@ import {
   loadWorkloadSigner,
   parseEnvelope,
   RampartError,
-  startService,
   type EnvelopeEncryptionOptions,
   type RunningService,
   type WorkloadSigner,
 } from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  type TestDatabase,
-} from '@rampart/platform/testing-support';
-import { keyManagementService } from '../key-management.service.js';
+import { createTestWorkloadKeys } from '@rampart/platform/testing-support';
+import { startKms, type KmsHarness } from '../testing/kms-harness.js';
 
 /**
  * A transparent HTTP relay in front of the KMS that counts the calls passing through it: the
@@ -72,8 +64,8 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('envelope encryption against the real key-management service', () => {
+  let harness: KmsHarness;
   let service: RunningService;
-  let database: TestDatabase;
   let proxy: Proxy;
   let signer: WorkloadSigner;
   const clients: KmsClient[] = [];
@@ -89,23 +81,12 @@ describe('envelope encryption against the real key-management service', () => {
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase('key_management');
-    const keys = await createTestWorkloadKeys(['key-management', 'consent']);
-    const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-envelope-')), 'root.key');
-    await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-    service = await startService(keyManagementService, {
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: database.url,
-        DATABASE_SCHEMA: database.schema,
-        WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-        WORKLOAD_TRUST_DIR: keys.trustDir,
-        KMS_ROOT_KEY_FILE: rootKeyFile,
-      },
-    });
+    harness = await startKms();
+    service = harness.service;
+    // The harness made every platform service's key pair beside the service's own.
+    const consentKeyFile = join(dirname(harness.env['WORKLOAD_KEY_FILE']!), 'consent.jwk');
+    signer = await loadWorkloadSigner('consent', consentKeyFile);
     proxy = await startCountingProxy(service.url);
-    signer = await loadWorkloadSigner('consent', keys.keyFile('consent'));
     const admin = new KmsClient({ baseUrl: service.url, signer });
     await admin.createKey('records');
     await admin.createKey('other-records');
@@ -116,8 +97,7 @@ describe('envelope encryption against the real key-management service', () => {
     for (const client of envelopes) client.close();
     for (const client of clients) await client.close();
     await proxy?.close();
-    await service?.stop();
-    await database?.drop();
+    await harness?.stop();
   });
 
   describe('round trip and integrity', () => {
@@ -364,6 +344,81 @@ describe('envelope encryption against the real key-management service', () => {
       const envelope = await client.encrypt(Buffer.from('press release'), { category: 'public' });
       expect(parseEnvelope(envelope).category).toBe('public');
       expect(await client.decrypt(envelope)).toEqual(Buffer.from('press release'));
+    });
+  });
+
+  describe('per-subject keys and crypto-shredding', () => {
+    const alice = { tenant: 'acme', subject: 'alice@example.com' };
+    const bob = { tenant: 'acme', subject: 'bob@example.com' };
+
+    it("wraps personal data under the subject's own key, named by a pseudonym", async () => {
+      const client = envelopeClient();
+      proxy.reset();
+      const context = { table: 'profiles' };
+      const forAlice = await client.encrypt(Buffer.from('alice, born 1990'), {
+        category: 'personal',
+        subject: alice,
+        context,
+      });
+      const forBob = await client.encrypt(Buffer.from('bob, born 1985'), {
+        category: 'personal',
+        subject: bob,
+        context,
+      });
+      expect(proxy.calls('/kms/v1/subjects:generateDataKey')).toBe(2);
+      const aliceHeader = parseEnvelope(forAlice);
+      expect(aliceHeader).toMatchObject({ category: 'personal', keyKind: 'subject' });
+      expect(aliceHeader.keyName).not.toBe(parseEnvelope(forBob).keyName);
+      expect(forAlice.toString('latin1')).not.toContain('alice');
+      expect(await envelopeClient().decrypt(forAlice, context)).toEqual(
+        Buffer.from('alice, born 1990'),
+      );
+    });
+
+    it('gives special-category data stricter bounds, whatever the client asks for', async () => {
+      const client = envelopeClient({ bounds: { maxMessages: 1_000_000_000 } });
+      proxy.reset();
+      const record = Buffer.from('diagnosis');
+      const subject = { tenant: 'acme', subject: 'patient-7' };
+      for (let index = 0; index < 1_000; index += 1)
+        await client.encrypt(record, { category: 'special-category', subject });
+      expect(proxy.calls(':generateDataKey')).toBe(1);
+      await client.encrypt(record, { category: 'special-category', subject });
+      expect(proxy.calls(':generateDataKey')).toBe(2); // 1,000 records per data key at most
+      // The same 1,001 records as personal data share one data key (10,000 allowed).
+      for (let index = 0; index < 1_001; index += 1)
+        await client.encrypt(record, { category: 'personal', subject });
+      expect(proxy.calls(':generateDataKey')).toBe(3);
+    });
+
+    it("makes a shredded subject's envelopes fail with key-destroyed, and no one else's", async () => {
+      const carol = { tenant: 'acme', subject: 'carol' };
+      const dave = { tenant: 'acme', subject: 'dave' };
+      const writer = envelopeClient();
+      const context = { table: 'messages' };
+      const encrypt = (text: string, subject: typeof carol) =>
+        writer.encrypt(Buffer.from(text), { category: 'special-category', subject, context });
+      const forCarol = await encrypt('carol: therapy notes', carol);
+      const forDave = await encrypt('dave: therapy notes', dave);
+      // Another process that read Carol's record just before, keeping unwrapped keys 300 ms.
+      const reader = envelopeClient({ bounds: { decryptMaxAgeMs: 300 } });
+      expect(await reader.decrypt(forCarol, context)).toEqual(Buffer.from('carol: therapy notes'));
+      expect(await writer.decrypt(forCarol, context)).toEqual(Buffer.from('carol: therapy notes'));
+
+      await writer.shredSubject(carol, { immediately: true });
+
+      const destroyed = { code: 'key-destroyed', status: 410 };
+      // The shredding process forgot Carol's keys; a fresh process never had them.
+      await expect(writer.decrypt(forCarol, context)).rejects.toMatchObject(destroyed);
+      await expect(envelopeClient().decrypt(forCarol, context)).rejects.toMatchObject(destroyed);
+      await expect(encrypt('carol: more notes', carol)).rejects.toMatchObject(destroyed);
+      // The other process reads it until its cached key reaches its age (documented bound).
+      expect(await reader.decrypt(forCarol, context)).toEqual(Buffer.from('carol: therapy notes'));
+      await sleep(350);
+      await expect(reader.decrypt(forCarol, context)).rejects.toMatchObject(destroyed);
+      expect(await envelopeClient().decrypt(forDave, context)).toEqual(
+        Buffer.from('dave: therapy notes'),
+      );
     });
   });
 
