@@ -109,7 +109,10 @@ export class EncryptionKey extends HeldKey {
    * has already been copied into the cipher.
    */
   reserve(length: number, now: number): boolean {
-    if (this.retired || now - this.createdAt >= this.bounds.maxAgeMs) return false;
+    if (this.retired) return false;
+    // A key fetched for a record always takes that record, however short its age bound: a
+    // bound shorter than a KMS round trip must not make the caller fetch keys forever.
+    if (this.messages > 0 && now - this.createdAt >= this.bounds.maxAgeMs) return false;
     if (this.messages + 1 > this.bounds.maxMessages || this.bytes + length > this.bounds.maxBytes)
       return false;
     this.messages += 1;

@@ -141,7 +141,8 @@ export class EnvelopeEncryption {
     // category never uses before asking the KMS for anything.
     if ((parsed.keyKind === 'subject') !== requirements.perSubjectKey) throw decryptionFailed();
     const encodedContext = encodeContext(canonicalContext(context));
-    const wrapAad = wrapAssociatedData(parsed.category, encodedContext);
+    // Only needed when the data key is not cached.
+    const wrapAad = () => wrapAssociatedData(parsed.category, encodedContext);
     const aad = Buffer.concat([parsed.header, encodedContext]);
     const maxAgeMs = this.bounds(requirements).decryptMaxAgeMs;
     const open = (key: Buffer) => {
@@ -155,7 +156,7 @@ export class EnvelopeEncryption {
       }
     };
     if (maxAgeMs === 0) {
-      const entry = await this.unwrap(parsed.keyName, parsed.wrappedKey, wrapAad, 0);
+      const entry = await this.unwrap(parsed.keyName, parsed.wrappedKey, wrapAad(), 0);
       try {
         return open(entry.key);
       } finally {
@@ -171,8 +172,10 @@ export class EnvelopeEncryption {
         wrapAad,
         maxAgeMs,
       );
-      // Opened synchronously after the check: a key zeroed later was already copied into the cipher.
-      if (entry.usable(Date.now())) return open(entry.key);
+      // The cache checked the age; a key just unwrapped for this call is used even if a very
+      // short age has passed meanwhile. Opened synchronously after the check: a key zeroed
+      // later was already copied into the cipher.
+      if (!entry.retired) return open(entry.key);
       this.decryptionKeys.delete(id, entry);
     }
   }
@@ -299,17 +302,18 @@ export class EnvelopeEncryption {
     id: string,
     keyName: string,
     wrappedKey: Buffer,
-    wrapAad: Buffer,
+    wrapAad: () => Buffer,
     maxAgeMs: number,
   ): Promise<DecryptionKey> | DecryptionKey {
     const cached = this.decryptionKeys.get(id);
     if (cached?.usable(Date.now())) return cached;
     // In flight by wrapped key and context: a caller with the wrong context must not make a
     // concurrent caller with the right one fail.
-    const flight = `${id}\n${wrapAad.toString('base64')}`;
+    const associatedData = wrapAad();
+    const flight = `${id}\n${associatedData.toString('base64')}`;
     let pending = this.unwrapping.get(flight);
     if (!pending) {
-      pending = this.unwrap(keyName, wrappedKey, wrapAad, maxAgeMs)
+      pending = this.unwrap(keyName, wrappedKey, associatedData, maxAgeMs)
         .then((entry) => {
           this.decryptionKeys.set(id, entry);
           return entry;
