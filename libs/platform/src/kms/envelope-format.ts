@@ -118,19 +118,21 @@ export function canonicalContext(context: EncryptionContext): [string, string][]
 
 /** count (u16), then per pair: key length (u16), key, value length (u16), value; UTF-8. */
 export function encodeContext(pairs: readonly (readonly [string, string])[]): Buffer {
-  const parts: Buffer[] = [Buffer.alloc(2)];
-  parts[0]!.writeUInt16BE(pairs.length);
+  let length = 2;
+  for (const [key, value] of pairs)
+    length += 4 + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
+  if (length > MAX_CONTEXT_BYTES)
+    throw new RangeError(`encryption context exceeds ${MAX_CONTEXT_BYTES} bytes`);
+  // One allocation: this runs on every decryption, cached key or not.
+  const encoded = Buffer.allocUnsafe(length);
+  let offset = encoded.writeUInt16BE(pairs.length, 0);
   for (const [key, value] of pairs) {
     for (const text of [key, value]) {
-      const bytes = Buffer.from(text, 'utf8');
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(bytes.length);
-      parts.push(length, bytes);
+      const written = encoded.write(text, offset + 2, 'utf8');
+      encoded.writeUInt16BE(written, offset);
+      offset += 2 + written;
     }
   }
-  const encoded = Buffer.concat(parts);
-  if (encoded.length > MAX_CONTEXT_BYTES)
-    throw new RangeError(`encryption context exceeds ${MAX_CONTEXT_BYTES} bytes`);
   return encoded;
 }
 
