@@ -70,6 +70,16 @@ const decryptResponse = z.object({ plaintext: z.base64(), keyVersion: z.number()
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 
+/** A 2xx answer that does not match the API: the KMS (or something in between) is broken. */
+function answer<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const result = schema.safeParse(body);
+  if (!result.success)
+    throw new KmsError('bad-gateway', 'The key-management service answered in an unknown format.', {
+      status: 200,
+    });
+  return result.data;
+}
+
 /**
  * Decodes key material into memory of its own: small `Buffer.from(string)` results live in
  * Node's shared pool, where zeroing them later would be unreliable to reason about.
@@ -105,7 +115,8 @@ export class KmsClient {
   }
 
   async generateDataKey(keyName: string, associatedData: Buffer): Promise<DataKey> {
-    const body = dataKeyResponse.parse(
+    const body = answer(
+      dataKeyResponse,
       await this.call(`/kms/v1/keys/${encodeURIComponent(keyName)}:generateDataKey`, {
         associatedData: b64(associatedData),
       }),
@@ -120,7 +131,8 @@ export class KmsClient {
 
   /** A data key under the subject's own key, which the KMS creates on first use. */
   async generateSubjectDataKey(subject: DataSubject, associatedData: Buffer): Promise<DataKey> {
-    const body = subjectDataKeyResponse.parse(
+    const body = answer(
+      subjectDataKeyResponse,
       await this.call('/kms/v1/subjects:generateDataKey', {
         tenant: subject.tenant,
         subject: subject.subject,
@@ -140,7 +152,8 @@ export class KmsClient {
     ciphertext: Buffer,
     associatedData: Buffer,
   ): Promise<{ plaintext: Buffer; keyVersion: number }> {
-    const body = decryptResponse.parse(
+    const body = answer(
+      decryptResponse,
       await this.call(`/kms/v1/keys/${encodeURIComponent(keyName)}:decrypt`, {
         ciphertext: b64(ciphertext),
         associatedData: b64(associatedData),
@@ -157,7 +170,8 @@ export class KmsClient {
     subject: DataSubject,
     options: { immediately?: boolean } = {},
   ): Promise<{ keyName: string }> {
-    const body = shredResponse.parse(
+    const body = answer(
+      shredResponse,
       await this.call('/kms/v1/subjects:shred', {
         tenant: subject.tenant,
         subject: subject.subject,
@@ -197,7 +211,11 @@ export class KmsClient {
       );
     }
     if (response.statusCode >= 200 && response.statusCode < 300) {
-      return text === '' ? {} : (JSON.parse(text) as unknown);
+      try {
+        return text === '' ? {} : (JSON.parse(text) as unknown);
+      } catch {
+        return undefined; // not JSON: refused by the answer's schema
+      }
     }
     throw this.failure(response.statusCode, String(response.headers['content-type'] ?? ''), text);
   }

@@ -150,6 +150,22 @@ describe('envelope encryption against the real key-management service', () => {
       }
     });
 
+    it('lets a caller with the right context succeed next to a concurrent one with a wrong context', async () => {
+      const envelope = await envelopeClient().encrypt(Buffer.from('shared'), {
+        category: 'internal',
+        context: { id: '5' },
+      });
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const reader = envelopeClient();
+        const [wrong, right] = await Promise.allSettled([
+          reader.decrypt(envelope, { id: '6' }),
+          reader.decrypt(envelope, { id: '5' }),
+        ]);
+        expect(wrong).toMatchObject({ status: 'rejected', reason: { code: 'decryption-failed' } });
+        expect(right).toEqual({ status: 'fulfilled', value: Buffer.from('shared') });
+      }
+    });
+
     it('refuses every tampered or foreign envelope', async () => {
       const writer = envelopeClient();
       const context = { id: '9' };
@@ -453,6 +469,25 @@ describe('envelope encryption against the real key-management service', () => {
       const error = await failure(unreachable.generateDataKey('records', Buffer.alloc(0)));
       expect(error).toBeInstanceOf(KmsError);
       expect(error).toMatchObject({ code: 'service-unavailable', status: 503, expose: false });
+
+      // Accepts the connection, never answers.
+      const silent = createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const slow = new KmsClient({
+        baseUrl: `http://127.0.0.1:${(silent.address() as { port: number }).port}`,
+        signer,
+        timeoutMs: 200,
+      });
+      clients.push(slow);
+      try {
+        expect(await failure(slow.generateDataKey('records', Buffer.alloc(0)))).toMatchObject({
+          code: 'gateway-timeout',
+          status: 504,
+        });
+      } finally {
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
     });
   });
 });
