@@ -70,7 +70,13 @@ const boundaries = (testFiles) => ({
   ],
 });
 
-const TEST_FILES = ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts'];
+// A service's src/testing/ holds its test harness: test code, never built into dist.
+const TEST_FILES = [
+  '**/*.spec.ts',
+  '**/*.integration-spec.ts',
+  '**/*.e2e-spec.ts',
+  'services/*/src/testing/**/*.ts',
+];
 
 export default tseslint.config(
   {

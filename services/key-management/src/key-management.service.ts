@@ -4,6 +4,7 @@ import { KeyManagementModule } from './app.module.js';
 import { keyManagementConfigSchema } from './config/key-management.config.js';
 import { keyManagementMigrations } from './database/migrations/index.js';
 import { keyManagementRoutes } from './keys/keys.routes.js';
+import { rootOfTrustRoutes } from './root-of-trust/root.routes.js';
 
 export const keyManagementService = defineDataService({
   name: 'key-management',
@@ -14,5 +15,5 @@ export const keyManagementService = defineDataService({
   migrations: keyManagementMigrations,
   startedEvent: KeyManagementLifecycle.started,
   produces: [KeyEvents.created, KeyEvents.rotated],
-  routes: keyManagementRoutes,
+  routes: [...keyManagementRoutes, ...rootOfTrustRoutes],
 });

@@ -324,6 +324,7 @@ export class KeyAdminService {
     try {
       return {
         wrapped: secret ? await this.rootKey.wrap(secret, versionBinding(name, version)) : null,
+        wrappedBy: secret ? this.rootKey.id : null,
         publicKey,
       };
     } finally {

@@ -117,12 +117,13 @@ export class KeysRepository {
     transaction: EntityManager,
     name: string,
     version: number,
-    material: { wrapped: Buffer | null; publicKey: Buffer | null },
+    /** `wrappedBy`: the id of the root key that wrapped `wrapped` (root rotation rewraps the others). */
+    material: { wrapped: Buffer | null; publicKey: Buffer | null; wrappedBy?: string | null },
   ): Promise<void> {
     await transaction.query(
-      `INSERT INTO key_versions (key_name, version, state, wrapped_material, public_key)
-       VALUES ($1, $2, 'ENABLED', $3, $4)`,
-      [name, version, material.wrapped, material.publicKey],
+      `INSERT INTO key_versions (key_name, version, state, wrapped_material, public_key, wrapped_by)
+       VALUES ($1, $2, 'ENABLED', $3, $4, $5)`,
+      [name, version, material.wrapped, material.publicKey, material.wrappedBy ?? null],
     );
   }
 
@@ -210,18 +211,20 @@ export class KeysRepository {
 
   /** Erases the material of versions whose waiting period is over; returns what it destroyed. */
   async destroyDue(transaction: EntityManager, limit: number) {
-    return transaction.query<{ key_name: string; version: number; purpose: Purpose }[]>(
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected count].
+    const [rows] = await transaction.query<[{ key_name: string; version: number }[], number]>(
       `WITH due AS (
          SELECT key_name, version FROM key_versions
          WHERE state = 'DESTROY_SCHEDULED' AND destroy_at <= now()
          ORDER BY destroy_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        UPDATE key_versions v SET state = 'DESTROYED', wrapped_material = NULL,
          state_before_destruction = NULL, destroy_at = NULL, destroyed_at = now()
-       FROM due, keys k
-       WHERE v.key_name = due.key_name AND v.version = due.version AND k.name = v.key_name
-       RETURNING v.key_name, v.version, k.purpose`,
+       FROM due
+       WHERE v.key_name = due.key_name AND v.version = due.version
+       RETURNING v.key_name, v.version`,
       [limit],
     );
+    return rows;
   }
 
   /** Keys whose scheduled rotation is due, locked so that one replica rotates each. */
