@@ -29,12 +29,19 @@ const dependencyRules = (testFiles) => [
     onlyDependOnLibsWithTags: ['type:contracts', ...(testFiles ? ['type:testing'] : [])],
   },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform'] },
+  // Client libraries run on users' devices (browsers included): no platform, no framework.
+  {
+    sourceTag: 'type:sdk',
+    onlyDependOnLibsWithTags: ['type:contracts'],
+    bannedExternalImports: FRAMEWORK_PACKAGES,
+  },
   {
     sourceTag: 'type:app',
     onlyDependOnLibsWithTags: [
       'type:contracts',
       'type:platform',
-      ...(testFiles ? ['type:testing'] : []),
+      // A service's tests drive it the way its clients do.
+      ...(testFiles ? ['type:testing', 'type:sdk'] : []),
     ],
   },
   {
@@ -49,7 +56,13 @@ const dependencyRules = (testFiles) => [
   // Benchmarks drive real services.
   {
     sourceTag: 'type:tooling',
-    onlyDependOnLibsWithTags: ['type:app', 'type:contracts', 'type:platform', 'type:testing'],
+    onlyDependOnLibsWithTags: [
+      'type:app',
+      'type:contracts',
+      'type:platform',
+      'type:testing',
+      'type:sdk',
+    ],
   },
 ];
 
@@ -138,6 +151,22 @@ export default tseslint.config(
       'services/key-management/src/root-of-trust/**/*.ts',
     ],
     rules: { 'security/detect-non-literal-fs-filename': 'off' },
+  },
+  {
+    // Runs in browsers as well as Node: WebCrypto and web APIs only.
+    files: ['libs/e2ee/src/**/*.ts'],
+    ignores: TEST_FILES,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*'], message: 'Browser code: use WebCrypto and web APIs.' }] },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'Browser code: use Uint8Array.' },
+        { name: 'process', message: 'Browser code has no process.' },
+      ],
+    },
   },
   prettier,
 );

@@ -19,7 +19,7 @@ const swc = [
 ];
 
 const workspacePackages = {
-  '^@rampart/(contracts|platform|testing)$': '<rootDir>/../../libs/$1/src/index.ts',
+  '^@rampart/(contracts|platform|testing|e2ee)$': '<rootDir>/../../libs/$1/src/index.ts',
   '^@rampart/testing/jest$': '<rootDir>/../../libs/testing/src/jest.ts',
   '^@rampart/platform/testing-support$':
     '<rootDir>/../../libs/platform/src/testing-support/index.ts',

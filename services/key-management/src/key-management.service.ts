@@ -1,10 +1,18 @@
-import { KeyEvents, KeyManagementLifecycle } from '@rampart/contracts';
+import {
+  KeyAccessEvents,
+  KeyEvents,
+  KeyManagementLifecycle,
+  KeyPolicyEvents,
+  SharedObjectEvents,
+} from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { KeyManagementModule } from './app.module.js';
 import { keyManagementConfigSchema } from './config/key-management.config.js';
 import { keyManagementMigrations } from './database/migrations/index.js';
 import { keyManagementRoutes } from './keys/keys.routes.js';
 import { rootOfTrustRoutes } from './root-of-trust/root.routes.js';
+import { keyPolicyRoutes } from './policies/key-policies.routes.js';
+import { sharingRoutes } from './sharing/sharing.routes.js';
 
 export const keyManagementService = defineDataService({
   name: 'key-management',
@@ -14,6 +22,11 @@ export const keyManagementService = defineDataService({
   configSchema: keyManagementConfigSchema,
   migrations: keyManagementMigrations,
   startedEvent: KeyManagementLifecycle.started,
-  produces: [KeyEvents.created, KeyEvents.rotated],
-  routes: [...keyManagementRoutes, ...rootOfTrustRoutes],
+  produces: [
+    ...Object.values(KeyEvents),
+    ...Object.values(SharedObjectEvents),
+    KeyAccessEvents.accessed,
+    KeyPolicyEvents.updated,
+  ],
+  routes: [...keyManagementRoutes, ...rootOfTrustRoutes, ...sharingRoutes, ...keyPolicyRoutes],
 });

@@ -7,6 +7,8 @@ import {
   KeyManagementLifecycle,
 } from './lifecycle/lifecycle.events.js';
 import { KeyEvents } from './key-management/key.events.js';
+import { KeyAccessEvents, KeyPolicyEvents } from './key-management/key-access.events.js';
+import { SharedObjectEvents } from './key-management/shared-object.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -19,6 +21,9 @@ export const EVENT_CATALOGUE = [
   ConsentLifecycle.started,
   AuditLifecycle.started,
   ...Object.values(KeyEvents),
+  KeyAccessEvents.accessed,
+  KeyPolicyEvents.updated,
+  ...Object.values(SharedObjectEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

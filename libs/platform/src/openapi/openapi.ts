@@ -5,8 +5,11 @@ export interface OpenApiRoute {
   path: string;
   summary: string;
   operationId: string;
-  /** Who may call: anyone, platform services, or services and holders of identity access tokens. */
-  security?: 'public' | 'workload' | 'workload-or-token';
+  /**
+   * Who may call: anyone, platform services, services and holders of identity access tokens, or
+   * holders of access tokens only (user-owned resources).
+   */
+  security?: 'public' | 'workload' | 'workload-or-token' | 'token';
   request?: z.ZodType;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
@@ -37,6 +40,7 @@ const SECURITY = {
   public: [],
   workload: [{ workload: [] }],
   'workload-or-token': [{ workload: [] }, { accessToken: [] }],
+  token: [{ accessToken: [] }],
 } as const;
 
 /**

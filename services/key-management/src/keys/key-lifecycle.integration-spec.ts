@@ -13,7 +13,7 @@ describe('key lifecycle: states, destruction, minimum version, scheduled rotatio
   const events = async (key: string) =>
     (
       await kms.query<{ payload: string }>(
-        `SELECT payload FROM outbox WHERE message_key = $1 ORDER BY id`,
+        `SELECT payload FROM outbox WHERE topic = 'rampart.key-management.key.v1' AND message_key = $1 ORDER BY id`,
         [key],
       )
     ).map((row) => JSON.parse(row.payload) as { type: string; data: Record<string, unknown> });

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { SERVICE_NAMES } from '@rampart/contracts';
+import { SERVICE_NAMES, type KeyOperation } from '@rampart/contracts';
 import {
   AllowAccessTokens,
   AllowWorkloads,
@@ -29,8 +29,11 @@ import {
   versionRequest,
   type KeyView,
 } from './dto/keys.dto.js';
+import { KeyAccess, type AuditedResult } from '../policies/key-access.js';
 import { KeyAdminService } from './key-admin.service.js';
-import { KeysService, type Ciphertext } from './keys.service.js';
+import { KeyMaterial } from './key-material.js';
+import { KeysService, type BatchResult, type Ciphertext } from './keys.service.js';
+import { SYSTEM_KEY_RING } from './subject-keys.service.js';
 
 /** The most one :encrypt or batch item takes, like Cloud KMS: larger data is envelope-encrypted. */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
@@ -49,6 +52,18 @@ function plaintextOf(value: string): Buffer {
   return bytes;
 }
 
+/** What the audit trail records of a result: the version used, or how many items a batch held. */
+const versionOf = (result: { keyVersion: number }): AuditedResult => ({
+  version: result.keyVersion,
+});
+const itemsOf = (result: { results: BatchResult<unknown>[] }): AuditedResult => ({
+  items: result.results.length,
+});
+const keyVersionOf = (result: KeyView): AuditedResult => ({ version: result.primaryVersion });
+
+/** Stands in for the ring of a key that does not exist (no ring name can be "-"). */
+const UNKNOWN_RING = '-';
+
 const ciphertextView = (result: Ciphertext) => ({
   ciphertext: toBase64(result.ciphertext),
   keyVersion: result.keyVersion,
@@ -66,7 +81,7 @@ function splitResource(resource: string): { name: string; method: string } {
 /**
  * `/kms/v1/keys`, with Google-style custom methods on the key resource (`{name}:encrypt`).
  * Platform workloads and holders of identity access tokens reach it; what each may do with which
- * key is the key policy's decision.
+ * key is the key policy's decision, taken on every call, and every call is audited.
  */
 @Controller('kms/v1/keys')
 @AllowWorkloads(...SERVICE_NAMES)
@@ -75,29 +90,65 @@ export class KeysController {
   constructor(
     private readonly keys: KeysService,
     private readonly admin: KeyAdminService,
+    private readonly material: KeyMaterial,
+    private readonly access: KeyAccess,
   ) {}
+
+  /**
+   * Runs `work` on key `name` through its policy and the audit trail. A key that does not exist
+   * is checked against a ring nobody owns, so a caller without rights learns nothing about which
+   * names exist: both answers are the same 403. Internal (`system`) keys are refused the same way.
+   */
+  private async onKey<T>(
+    principal: Principal,
+    operation: KeyOperation,
+    name: string,
+    work: () => Promise<T>,
+    audited?: (result: T) => AuditedResult,
+  ): Promise<T> {
+    const key = await this.material.key(name).catch((error: unknown) => {
+      if (error instanceof RampartError && error.code === 'not-found') return undefined;
+      throw error;
+    });
+    const ring = key && key.key_ring !== SYSTEM_KEY_RING ? key.key_ring : UNKNOWN_RING;
+    return this.access.perform(principal, operation, { ring, key: name }, work, audited);
+  }
 
   @Post()
   @HttpCode(201)
   async create(@Body() body: unknown, @CurrentPrincipal() caller: Principal): Promise<KeyView> {
     const request = parseRequest(createKeyRequest, body);
     const keyRing = request.keyRing ?? (caller.kind === 'workload' ? caller.id : 'default');
-    await this.admin.create(
-      { ...request, keyRing, recipientKey: request.publicKey },
-      describePrincipal(caller),
+    if (keyRing === SYSTEM_KEY_RING) {
+      throw new RampartError('forbidden', `The caller may not create on key ring ${keyRing}.`);
+    }
+    return this.access.perform(
+      caller,
+      'create',
+      { ring: keyRing, key: request.name },
+      async () => {
+        await this.admin.create(
+          { ...request, keyRing, recipientKey: request.publicKey },
+          describePrincipal(caller),
+        );
+        return this.admin.describe(request.name);
+      },
+      keyVersionOf,
     );
-    return this.admin.describe(request.name);
   }
 
   @Get()
-  list(@Query() query: unknown) {
+  list(@Query() query: unknown, @CurrentPrincipal() caller: Principal) {
     const { keyRing, pageSize, pageToken } = parseRequest(listKeysQuery, query);
-    return this.admin.list(keyRing, pageToken ?? '', pageSize);
+    return this.access.perform(caller, 'get', { ring: keyRing }, () =>
+      this.admin.list(keyRing, pageToken ?? '', pageSize),
+    );
   }
 
   @Get(':name')
-  get(@Param('name') name: string): Promise<KeyView> {
-    return this.admin.describe(parseRequest(keyName, name));
+  get(@Param('name') name: string, @CurrentPrincipal() caller: Principal): Promise<KeyView> {
+    const key = parseRequest(keyName, name);
+    return this.onKey(caller, 'get', key, () => this.admin.describe(key));
   }
 
   @Patch(':name')
@@ -106,10 +157,10 @@ export class KeysController {
     @Body() body: unknown,
     @CurrentPrincipal() caller: Principal,
   ): Promise<KeyView> {
-    return this.admin.update(
-      parseRequest(keyName, name),
-      parseRequest(updateKeyRequest, body),
-      describePrincipal(caller),
+    const key = parseRequest(keyName, name);
+    const changes = parseRequest(updateKeyRequest, body);
+    return this.onKey(caller, 'update', key, () =>
+      this.admin.update(key, changes, describePrincipal(caller)),
     );
   }
 
@@ -120,127 +171,178 @@ export class KeysController {
     @Param('resource') resource: string,
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
-  ) {
+  ): Promise<unknown> {
     const { name, method } = splitResource(resource);
     const caller = describePrincipal(principal);
     const input = body ?? {};
+    // Each method: the policy operation it needs, its work, and what the audit trail records.
+    const on = <T>(
+      operation: KeyOperation,
+      work: () => Promise<T>,
+      audited?: (result: T) => AuditedResult,
+    ) => this.onKey(principal, operation, name, work, audited);
     switch (method) {
       case 'encrypt': {
         const request = parseRequest(encryptRequest, input);
         const plaintext = plaintextOf(request.plaintext);
-        return ciphertextView(
-          await this.keys.encrypt(name, plaintext, fromBase64(request.associatedData)),
+        const associatedData = fromBase64(request.associatedData);
+        return on(
+          'encrypt',
+          async () => ciphertextView(await this.keys.encrypt(name, plaintext, associatedData)),
+          versionOf,
         );
       }
       case 'decrypt': {
         const request = parseRequest(decryptRequest, input);
-        const result = await this.keys.decrypt(
-          name,
-          fromBase64(request.ciphertext),
-          fromBase64(request.associatedData),
+        const ciphertext = fromBase64(request.ciphertext);
+        const associatedData = fromBase64(request.associatedData);
+        return on(
+          'decrypt',
+          async () => {
+            const result = await this.keys.decrypt(name, ciphertext, associatedData);
+            return { plaintext: toBase64(result.plaintext), keyVersion: result.keyVersion };
+          },
+          versionOf,
         );
-        return { plaintext: toBase64(result.plaintext), keyVersion: result.keyVersion };
       }
       case 'rewrap': {
         const request = parseRequest(decryptRequest, input);
-        return ciphertextView(
-          await this.keys.rewrap(
-            name,
-            fromBase64(request.ciphertext),
-            fromBase64(request.associatedData),
-          ),
+        const ciphertext = fromBase64(request.ciphertext);
+        const associatedData = fromBase64(request.associatedData);
+        return on(
+          'rewrap',
+          async () => ciphertextView(await this.keys.rewrap(name, ciphertext, associatedData)),
+          versionOf,
         );
       }
       case 'batchEncrypt': {
         const { items } = parseRequest(batchEncryptRequest, input);
         const plaintexts = items.map((item) => plaintextOf(item.plaintext));
-        const results = await this.keys.batch(items, async (item, index) =>
-          ciphertextView(
-            await this.keys.encrypt(name, plaintexts[index]!, fromBase64(item.associatedData)),
-          ),
+        return on(
+          'encrypt',
+          async () => ({
+            results: await this.keys.batch(items, async (item, index) =>
+              ciphertextView(
+                await this.keys.encrypt(name, plaintexts[index]!, fromBase64(item.associatedData)),
+              ),
+            ),
+          }),
+          itemsOf,
         );
-        return { results };
       }
       case 'batchDecrypt': {
         const { items } = parseRequest(batchDecryptRequest, input);
-        const results = await this.keys.batch(items, async (item) => {
-          const result = await this.keys.decrypt(
-            name,
-            fromBase64(item.ciphertext),
-            fromBase64(item.associatedData),
-          );
-          return { plaintext: toBase64(result.plaintext), keyVersion: result.keyVersion };
-        });
-        return { results };
+        return on(
+          'decrypt',
+          async () => ({
+            results: await this.keys.batch(items, async (item) => {
+              const result = await this.keys.decrypt(
+                name,
+                fromBase64(item.ciphertext),
+                fromBase64(item.associatedData),
+              );
+              return { plaintext: toBase64(result.plaintext), keyVersion: result.keyVersion };
+            }),
+          }),
+          itemsOf,
+        );
       }
       case 'batchRewrap': {
         const { items } = parseRequest(batchDecryptRequest, input);
-        const results = await this.keys.batch(items, async (item) =>
-          ciphertextView(
-            await this.keys.rewrap(
-              name,
-              fromBase64(item.ciphertext),
-              fromBase64(item.associatedData),
+        return on(
+          'rewrap',
+          async () => ({
+            results: await this.keys.batch(items, async (item) =>
+              ciphertextView(
+                await this.keys.rewrap(
+                  name,
+                  fromBase64(item.ciphertext),
+                  fromBase64(item.associatedData),
+                ),
+              ),
             ),
-          ),
+          }),
+          itemsOf,
         );
-        return { results };
       }
       case 'generateDataKey': {
         const request = parseRequest(generateDataKeyRequest, input);
-        const result = await this.keys.generateDataKey(name, fromBase64(request.associatedData));
-        return { plaintext: toBase64(result.plaintext), ...ciphertextView(result) };
+        const associatedData = fromBase64(request.associatedData);
+        return on(
+          'generateDataKey',
+          async () => {
+            const result = await this.keys.generateDataKey(name, associatedData);
+            return { plaintext: toBase64(result.plaintext), ...ciphertextView(result) };
+          },
+          versionOf,
+        );
       }
       case 'sign': {
-        const request = parseRequest(signRequest, input);
-        const result = await this.keys.sign(name, plaintextOf(request.message));
-        return { signature: toBase64(result.signature), keyVersion: result.keyVersion };
+        const message = plaintextOf(parseRequest(signRequest, input).message);
+        return on(
+          'sign',
+          async () => {
+            const result = await this.keys.sign(name, message);
+            return { signature: toBase64(result.signature), keyVersion: result.keyVersion };
+          },
+          versionOf,
+        );
       }
       case 'verify': {
         const request = parseRequest(verifyRequest, input);
-        return this.keys.verify(
-          name,
-          plaintextOf(request.message),
-          fromBase64(request.signature),
-          request.keyVersion,
+        const message = plaintextOf(request.message);
+        const signature = fromBase64(request.signature);
+        return on(
+          'verify',
+          () => this.keys.verify(name, message, signature, request.keyVersion),
+          versionOf,
         );
       }
       case 'mac': {
-        const request = parseRequest(macRequest, input);
-        const result = await this.keys.mac(name, plaintextOf(request.message));
-        return { mac: toBase64(result.mac), keyVersion: result.keyVersion };
+        const message = plaintextOf(parseRequest(macRequest, input).message);
+        return on(
+          'mac',
+          async () => {
+            const result = await this.keys.mac(name, message);
+            return { mac: toBase64(result.mac), keyVersion: result.keyVersion };
+          },
+          versionOf,
+        );
       }
       case 'verifyMac': {
         const request = parseRequest(verifyMacRequest, input);
-        return this.keys.verifyMac(
-          name,
-          plaintextOf(request.message),
-          fromBase64(request.mac),
-          request.keyVersion,
+        const message = plaintextOf(request.message);
+        const mac = fromBase64(request.mac);
+        return on(
+          'verifyMac',
+          () => this.keys.verifyMac(name, message, mac, request.keyVersion),
+          versionOf,
         );
       }
       case 'rotate': {
         const request = parseRequest(rotateRequest, input);
-        return this.admin.rotate(name, caller, request.publicKey);
+        return on('rotate', () => this.admin.rotate(name, caller, request.publicKey), keyVersionOf);
       }
       case 'disableVersion':
       case 'enableVersion': {
         const { version } = parseRequest(versionRequest, input);
         const state = method === 'disableVersion' ? 'DISABLED' : 'ENABLED';
-        return this.admin.setVersionState(name, version, state, caller);
+        return on(
+          method,
+          () => this.admin.setVersionState(name, version, state, caller),
+          () => ({ version }),
+        );
       }
-      case 'scheduleDestruction':
-        return this.admin.scheduleDestruction(
-          name,
-          parseRequest(scheduleDestructionRequest, input),
-          caller,
+      case 'scheduleDestruction': {
+        const request = parseRequest(scheduleDestructionRequest, input);
+        return on('scheduleDestruction', () =>
+          this.admin.scheduleDestruction(name, request, caller),
         );
-      case 'cancelDestruction':
-        return this.admin.cancelDestruction(
-          name,
-          parseRequest(cancelDestructionRequest, input),
-          caller,
-        );
+      }
+      case 'cancelDestruction': {
+        const request = parseRequest(cancelDestructionRequest, input);
+        return on('cancelDestruction', () => this.admin.cancelDestruction(name, request, caller));
+      }
       default:
         throw new RampartError('not-found', `Keys have no method "${method}".`);
     }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { KeyPoliciesModule } from '../policies/key-policies.module.js';
 import { RootOfTrustModule } from '../root-of-trust/root-of-trust.module.js';
 import { KeyAdminService } from './key-admin.service.js';
 import { KeyMaterial } from './key-material.js';
@@ -10,7 +11,7 @@ import { SubjectKeysController } from './subject-keys.controller.js';
 import { SubjectKeysService } from './subject-keys.service.js';
 
 @Module({
-  imports: [RootOfTrustModule],
+  imports: [RootOfTrustModule, KeyPoliciesModule],
   controllers: [KeysController, SubjectKeysController],
   providers: [
     KeysRepository,

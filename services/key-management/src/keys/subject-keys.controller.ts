@@ -8,6 +8,8 @@ import {
   parseRequest,
   type Principal,
 } from '@rampart/platform';
+import { KeyAccess } from '../policies/key-access.js';
+import { SUBJECT_KEY_RING } from '../policies/key-policy.js';
 import { shredSubjectRequest, subjectDataKeyRequest } from './dto/keys.dto.js';
 import { SubjectKeysService } from './subject-keys.service.js';
 
@@ -20,17 +22,28 @@ import { SubjectKeysService } from './subject-keys.service.js';
 @AllowWorkloads(...SERVICE_NAMES)
 @AllowAccessTokens()
 export class SubjectKeysController {
-  constructor(private readonly subjects: SubjectKeysService) {}
+  constructor(
+    private readonly subjects: SubjectKeysService,
+    private readonly access: KeyAccess,
+  ) {}
 
   @Post('subjects::generateDataKey')
   @HttpCode(200)
   async generateDataKey(@Body() body: unknown, @CurrentPrincipal() caller: Principal) {
     const request = parseRequest(subjectDataKeyRequest, body);
-    const result = await this.subjects.generateDataKey(
-      request.tenant,
-      request.subject,
-      Buffer.from(request.associatedData ?? '', 'base64'),
-      describePrincipal(caller),
+    // Checked against the ring: the key may not exist yet, and its name is the service's secret.
+    const result = await this.access.perform(
+      caller,
+      'generateDataKey',
+      { ring: SUBJECT_KEY_RING },
+      () =>
+        this.subjects.generateDataKey(
+          request.tenant,
+          request.subject,
+          Buffer.from(request.associatedData ?? '', 'base64'),
+          describePrincipal(caller),
+        ),
+      (result) => ({ version: result.keyVersion }),
     );
     return {
       keyName: result.keyName,
@@ -44,11 +57,13 @@ export class SubjectKeysController {
   @HttpCode(200)
   shred(@Body() body: unknown, @CurrentPrincipal() caller: Principal) {
     const request = parseRequest(shredSubjectRequest, body);
-    return this.subjects.shred(
-      request.tenant,
-      request.subject,
-      request.immediately,
-      describePrincipal(caller),
+    return this.access.perform(caller, 'scheduleDestruction', { ring: SUBJECT_KEY_RING }, () =>
+      this.subjects.shred(
+        request.tenant,
+        request.subject,
+        request.immediately,
+        describePrincipal(caller),
+      ),
     );
   }
 }

@@ -5,9 +5,8 @@ import { KeyAdminService } from './key-admin.service.js';
 import { KeyMaterial } from './key-material.js';
 import { keyNotFound } from './keys.errors.js';
 import { KeysService } from './keys.service.js';
+import { SUBJECT_KEY_RING } from '../policies/key-policy.js';
 
-/** The ring of per-subject keys, shared by every service that stores personal data. */
-export const SUBJECT_KEY_RING = 'subjects';
 /** Internal keys no API caller may use. */
 export const SYSTEM_KEY_RING = 'system';
 const PSEUDONYM_KEY = 'system.subject-pseudonyms';

@@ -156,7 +156,7 @@ describe('root of trust (real PostgreSQL, through HTTP)', () => {
     expect(other.id).not.toBe(key.id);
   });
 
-  it('reports the root and rotation progress to workloads and to kms:admin tokens only', async () => {
+  it('reports the root and rotation progress to workloads and to kms.admin tokens only', async () => {
     const root = await call('GET', '/kms/v1/root');
     expect(root).toMatchObject({
       status: 200,
@@ -177,7 +177,7 @@ describe('root of trust (real PostgreSQL, through HTTP)', () => {
           },
         })
       ).status;
-    expect(await withToken('kms:admin')).toBe(200);
+    expect(await withToken('kms.admin')).toBe(200);
     expect(await withToken('kms:read openid')).toBe(403);
     expect((await fetch(`${service.url}/kms/v1/root`)).status).toBe(401);
   });

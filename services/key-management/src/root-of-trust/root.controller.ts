@@ -5,11 +5,11 @@ import type { RootView } from './dto/root.dto.js';
 import { RootRotation } from './root-rotation.service.js';
 
 /** The scope an access token needs to read the root of trust's state. */
-export const KMS_ADMIN_SCOPE = 'kms:admin';
+export const KMS_ADMIN_SCOPE = 'kms.admin';
 
 /**
  * `/kms/v1/root`: which root key wraps, and how far root rotation has come. Fingerprints and
- * counts only; platform workloads, and administrators with the `kms:admin` scope.
+ * counts only; platform workloads, and administrators with the `kms.admin` scope.
  */
 @Controller('kms/v1/root')
 @AllowWorkloads(...SERVICE_NAMES)

@@ -7,7 +7,7 @@ export const rootOfTrustRoutes: OpenApiRoute[] = [
     path: '/kms/v1/root',
     operationId: 'getRoot',
     summary:
-      'The current root key id and root rotation progress (platform workloads, or an access token with kms:admin).',
+      'The current root key id and root rotation progress (platform workloads, or an access token with kms.admin).',
     security: 'workload-or-token',
     responses: { 200: { description: 'Root of trust state.', schema: rootView } },
   },

@@ -40,6 +40,19 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
  * never reorder or duplicate within a partition) and consumers that commit an offset only after
  * the batch up to it is settled.
  */
+const TOPIC_READY_TIMEOUT_MS = 30_000;
+
+function isKafkaError(error: unknown, type: string): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    ((error as { type?: unknown }).type === type ||
+      // createTopics wraps per-topic failures.
+      ((error as { errors?: unknown }).errors instanceof Array &&
+        (error as { errors: { type?: unknown }[] }).errors.every((inner) => inner.type === type)))
+  );
+}
+
 export class KafkaTransport implements EventTransport {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
@@ -84,14 +97,49 @@ export class KafkaTransport implements EventTransport {
     const existing = new Set(await this.admin.listTopics());
     const missing = wanted.filter((topic) => !existing.has(topic));
     if (missing.length === 0) return;
-    await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: this.options.partitions ?? 3,
-        replicationFactor: this.options.replicationFactor ?? 1,
-      })),
-    });
+    // Another service of the platform may create the same topics at the same moment: both
+    // outcomes are fine, and kafkajs reports the loser's topics as already existing.
+    await this.admin
+      .createTopics({
+        waitForLeaders: false,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: this.options.partitions ?? 3,
+          replicationFactor: this.options.replicationFactor ?? 1,
+        })),
+      })
+      .catch((error: unknown) => {
+        if (!isKafkaError(error, 'TOPIC_ALREADY_EXISTS')) throw error;
+      });
+    await this.waitForLeaders(missing);
+  }
+
+  /**
+   * A KRaft broker may answer "unknown topic" for a moment after creating one (kafkajs's own
+   * wait retries only "leader not available"), so wait until every partition has a leader.
+   */
+  private async waitForLeaders(topics: string[]): Promise<void> {
+    const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics });
+        const ready = metadata.every(
+          (topic) =>
+            topic.partitions.length > 0 &&
+            topic.partitions.every((partition) => partition.leader >= 0),
+        );
+        if (ready) return;
+      } catch (error) {
+        if (
+          !isKafkaError(error, 'UNKNOWN_TOPIC_OR_PARTITION') &&
+          !isKafkaError(error, 'LEADER_NOT_AVAILABLE')
+        )
+          throw error;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`Kafka topics without leaders: ${topics.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   async publish(messages: OutgoingMessage[]): Promise<void> {
