@@ -446,7 +446,8 @@ describe('envelope encryption against the real key-management service', () => {
       ).toMatchObject({
         code: 'bad-gateway',
         status: 502,
-        upstream: { status: 404, code: 'not-found' },
+        // The KMS answers a missing key like one the caller may not use.
+        upstream: { status: 403, code: 'forbidden' },
       });
 
       const stranger = await loadWorkloadSigner(
