@@ -32,3 +32,14 @@ export * from './kms/token-signing-client.js';
 export * from './workload/access.decorators.js';
 export * from './workload/access.guard.js';
 export * from './workload/access-token.js';
+export * from './kms/kms-client.js';
+export {
+  ENVELOPE_FORMAT_VERSION,
+  MalformedEnvelopeError,
+  parseEnvelope,
+  type EncryptionContext,
+  type EnvelopeHeader,
+  type KeyKind,
+  type ParsedEnvelope,
+} from './kms/envelope-format.js';
+export * from './kms/envelope-encryption.js';
