@@ -31,13 +31,21 @@ function aad(head: Buffer, associatedData: Buffer): Buffer {
   return Buffer.concat([length, head, associatedData]);
 }
 
+/** Fresh random IVs for `count` seals, drawn at once: one CSPRNG call instead of one per item. */
+export function freshIvs(count: number): Buffer[] {
+  const bytes = randomBytes(IV_BYTES * count);
+  return Array.from({ length: count }, (_, index) =>
+    bytes.subarray(index * IV_BYTES, (index + 1) * IV_BYTES),
+  );
+}
+
 export function seal(
   key: KeyObject,
   target: CiphertextHeader,
   plaintext: Buffer,
   associatedData: Buffer,
+  iv: Buffer = randomBytes(IV_BYTES),
 ): Buffer {
-  const iv = randomBytes(IV_BYTES);
   const head = header(target.name, target.version, iv);
   const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad(head, associatedData));
   const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);

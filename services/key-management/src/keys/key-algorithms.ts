@@ -116,9 +116,21 @@ function signingOptions(algorithm: SigningAlgorithm, key: KeyObject) {
   }
 }
 
-export function signMessage(algorithm: SigningAlgorithm, key: KeyObject, message: Buffer): Buffer {
+/**
+ * Signs on libuv's thread pool (the callback form of crypto.sign), so public-key operations use
+ * the machine's other cores while the event loop serves HTTP.
+ */
+export function signMessage(
+  algorithm: SigningAlgorithm,
+  key: KeyObject,
+  message: Buffer,
+): Promise<Buffer> {
   const options = signingOptions(algorithm, key);
-  return sign(options.digest, message, options.key);
+  return new Promise((resolve, reject) =>
+    sign(options.digest, message, options.key, (error, signature) =>
+      error ? reject(error) : resolve(signature),
+    ),
+  );
 }
 
 export function verifySignature(
@@ -126,14 +138,14 @@ export function verifySignature(
   publicKey: KeyObject,
   message: Buffer,
   signature: Buffer,
-): boolean {
+): Promise<boolean> {
   const options = signingOptions(algorithm, publicKey);
-  try {
-    return verify(options.digest, message, options.key, signature);
-  } catch {
+  return new Promise((resolve) =>
     // A signature of the wrong length or shape is simply not valid.
-    return false;
-  }
+    verify(options.digest, message, options.key, signature, (error, valid) =>
+      resolve(!error && valid),
+    ),
+  );
 }
 
 export function macMessage(key: KeyObject, message: Buffer): Buffer {

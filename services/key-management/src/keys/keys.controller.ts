@@ -217,15 +217,15 @@ export class KeysController {
       }
       case 'batchEncrypt': {
         const { items } = parseRequest(batchEncryptRequest, input);
-        const plaintexts = items.map((item) => plaintextOf(item.plaintext));
+        const plaintexts = items.map((item) => ({
+          plaintext: plaintextOf(item.plaintext),
+          associatedData: fromBase64(item.associatedData),
+        }));
+        // Every item uses the primary version, so nothing can fail for one item alone.
         return on(
           'encrypt',
           async () => ({
-            results: await this.keys.batch(items, async (item, index) =>
-              ciphertextView(
-                await this.keys.encrypt(name, plaintexts[index]!, fromBase64(item.associatedData)),
-              ),
-            ),
+            results: (await this.keys.encryptMany(name, plaintexts)).map(ciphertextView),
           }),
           itemsOf,
         );

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { RampartError } from '@rampart/platform';
-import { MalformedCiphertextError, open, parseHeader, seal } from './ciphertext.js';
+import { freshIvs, MalformedCiphertextError, open, parseHeader, seal } from './ciphertext.js';
 import {
   macMessage,
   signMessage,
@@ -70,6 +70,20 @@ export class KeysService {
     }
   }
 
+  /** Encrypts many plaintexts with the primary version, resolving the key once for all of them. */
+  async encryptMany(
+    name: string,
+    items: readonly { plaintext: Buffer; associatedData: Buffer }[],
+  ): Promise<Ciphertext[]> {
+    const key = await this.keyFor(name, 'ENCRYPT_DECRYPT', 'encrypt');
+    const { version, secret } = await this.primary(key);
+    const ivs = freshIvs(items.length);
+    return items.map((item, index) => ({
+      ciphertext: seal(secret!, { name, version }, item.plaintext, item.associatedData, ivs[index]),
+      keyVersion: version,
+    }));
+  }
+
   /**
    * Re-encrypts under the primary version without the plaintext leaving the service: after a
    * rotation, callers move their stored ciphertext forward with this.
@@ -99,7 +113,7 @@ export class KeysService {
     const key = await this.keyFor(name, 'SIGN_VERIFY', 'sign');
     const { version, secret } = await this.primary(key);
     return {
-      signature: signMessage(key.algorithm as SigningAlgorithm, secret!, message),
+      signature: await signMessage(key.algorithm as SigningAlgorithm, secret!, message),
       keyVersion: version,
     };
   }
@@ -114,7 +128,12 @@ export class KeysService {
     const key = await this.keyFor(name, 'SIGN_VERIFY', 'verify');
     const { version, publicKey } = await this.chosen(key, keyVersion);
     return {
-      valid: verifySignature(key.algorithm as SigningAlgorithm, publicKey!, message, signature),
+      valid: await verifySignature(
+        key.algorithm as SigningAlgorithm,
+        publicKey!,
+        message,
+        signature,
+      ),
       keyVersion: version,
     };
   }
