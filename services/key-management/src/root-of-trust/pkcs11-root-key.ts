@@ -47,8 +47,15 @@ class LoadedLibrary {
       existing.users += 1;
       return existing.library;
     }
-    // Loaded only when a token is configured: a file root key needs no native module.
-    const api = (await import('pkcs11js')).default;
+    // Loaded only when a token is configured: a file root key needs no native module, and the
+    // module is an optional dependency (its native build may be skipped where no compiler is).
+    const api = (
+      await import('pkcs11js').catch((error: unknown) => {
+        throw new Error(
+          `PKCS#11 needs the pkcs11js module, which is not installed or did not build (${(error as Error).message}); install g++, make and python3 and run npm ci again`,
+        );
+      })
+    ).default;
     const pkcs11 = new api.PKCS11();
     try {
       pkcs11.load(path);
