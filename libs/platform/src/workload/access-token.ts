@@ -8,6 +8,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 const ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'];
 const MAX_CLOCK_SKEW_SECONDS = 5;
 const VERIFIED_CACHE_LIMIT = 10_000;
+const MAX_IDENTIFIER_LENGTH = 1024;
 
 export interface AccessTokenSettings {
   issuer: string;
@@ -69,6 +70,12 @@ export class AccessTokenVerifier {
         clockTolerance: MAX_CLOCK_SKEW_SECONDS,
         requiredClaims: ['exp', 'iat', 'sub'],
       });
+      // Identifiers are recorded in audit events: an absurdly long one is not a real token.
+      const clientId = payload['client_id'];
+      if (!payload.sub || payload.sub.length > MAX_IDENTIFIER_LENGTH)
+        return { ok: false, reason: 'invalid' };
+      if (typeof clientId === 'string' && clientId.length > MAX_IDENTIFIER_LENGTH)
+        return { ok: false, reason: 'invalid' };
       const principal: UserPrincipal = {
         kind: 'user',
         id: payload.sub ?? '',

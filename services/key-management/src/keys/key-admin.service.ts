@@ -113,6 +113,12 @@ export class KeyAdminService {
     await this.keys.transaction(async (transaction) => {
       const key = await this.keys.lock(transaction, name);
       if (!key) throw keyNotFound(name);
+      if (key.purpose === 'WRAP' && changes.rotationPeriodSeconds) {
+        throw new RampartError(
+          'failed-precondition',
+          `Key ${name} holds a recipient's public key: only its recipient can rotate it.`,
+        );
+      }
       if (
         changes.minDecryptionVersion !== undefined &&
         changes.minDecryptionVersion > key.primary_version
@@ -257,7 +263,9 @@ export class KeyAdminService {
     const destroyed = await this.keys.transaction(async (transaction) => {
       const rows = await this.keys.destroyDue(transaction, SCHEDULER_BATCH);
       for (const row of rows) {
-        const key = (await this.keys.lock(transaction, row.key_name))!;
+        // Read, not locked: the version rows are locked already, and other changes lock the key
+        // row first; taking it here would invert that order and risk a deadlock.
+        const key = (await this.keys.find(row.key_name, transaction))!;
         await this.outbox.write(transaction, KeyEvents.versionDestroyed, {
           subject: row.key_name,
           data: { ...this.reference(key, 'scheduler'), version: row.version, erasure: false },

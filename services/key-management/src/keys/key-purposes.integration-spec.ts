@@ -129,6 +129,10 @@ describe('key purposes: signing, MAC and recipient keys (real PostgreSQL, throug
       publicKey: next,
     });
     expect(rotated.body['primaryVersion']).toBe(2);
+    // Only the recipient can rotate a WRAP key, so it cannot be put on a schedule either.
+    expect(
+      await kms.call('PATCH', '/kms/v1/keys/alice-recipient', { rotationPeriodSeconds: 86_400 }),
+    ).toMatchObject({ status: 400, body: { code: 'failed-precondition' } });
   });
 
   it('refuses operations the purpose does not allow, and malformed creations', async () => {

@@ -6,8 +6,8 @@ import { b64, startKms, type KmsHarness } from '../testing/kms-harness.js';
 describe('keys API: policies on every call, every call audited', () => {
   let kms: KmsHarness;
   const accessEvents = async () => {
-    // The trail writes on a timer: flush what is waiting, as shutdown would.
-    await kms.service.app.get(KeyAuditTrail).onApplicationShutdown();
+    // The trail writes on a timer: write what is waiting now.
+    await kms.service.app.get(KeyAuditTrail).flush();
     return (
       await kms.query<{ payload: string }>(
         `SELECT payload FROM outbox WHERE topic = 'rampart.key-management.key-access.v1' ORDER BY id`,
@@ -100,5 +100,56 @@ describe('keys API: policies on every call, every call audited', () => {
     expect(text).not.toContain(b64('otp seed'));
     expect(text).not.toContain(b64('alice'));
     expect(text).not.toContain('ciphertext');
+  });
+
+  it("keeps the service's internal keys out of reach, kms.admin included", async () => {
+    // Per-subject keys are named with the internal pseudonym key: make it exist.
+    await kms.call('POST', '/kms/v1/subjects:generateDataKey', { tenant: 't', subject: 's' });
+    const admin = { token: await kms.token('ops-1', 'kms.admin') };
+    for (const [method, path, body] of [
+      ['GET', '/kms/v1/keys/system.subject-pseudonyms', undefined],
+      ['POST', '/kms/v1/keys/system.subject-pseudonyms:disableVersion', { version: 1 }],
+      ['POST', '/kms/v1/keys/system.subject-pseudonyms:scheduleDestruction', {}],
+      ['POST', '/kms/v1/keys/system.subject-pseudonyms:rotate', {}],
+    ] as const) {
+      expect(await kms.call(method, path, body, admin)).toMatchObject({
+        status: 403,
+        body: { code: 'forbidden' },
+      });
+    }
+    expect(
+      (await kms.call('POST', '/kms/v1/subjects:generateDataKey', { tenant: 't', subject: 's' }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('lets only the personal-data services erase a subject at once; admins may only schedule', async () => {
+    const admin = { token: await kms.token('ops-1', 'kms.admin') };
+    const erase = { tenant: 't', subject: 's', immediately: true };
+    expect(await kms.call('POST', '/kms/v1/subjects:shred', erase, admin)).toMatchObject({
+      status: 403,
+      body: { detail: 'The caller may not destroyNow on key ring subjects.' },
+    });
+    expect(
+      (await kms.call('POST', '/kms/v1/subjects:shred', erase, { workload: 'audit' })).status,
+    ).toBe(200);
+  });
+
+  it('does not tell a caller that a name is taken in a ring it cannot see', async () => {
+    const create = { name: 'identity-secrets', purpose: 'ENCRYPT_DECRYPT' };
+    expect(await kms.call('POST', '/kms/v1/keys', create, { workload: 'consent' })).toMatchObject({
+      status: 403,
+      body: { detail: 'The caller may not create on key identity-secrets.' },
+    });
+    expect((await kms.call('POST', '/kms/v1/keys', create, { workload: 'identity' })).status).toBe(
+      409,
+    );
+  });
+
+  it('refuses access tokens whose identifiers are too long to record', async () => {
+    const token = await kms.token('x'.repeat(1100), 'kms.admin');
+    expect(
+      (await kms.call('GET', '/kms/v1/keys?keyRing=identity', undefined, { token })).status,
+    ).toBe(401);
   });
 });

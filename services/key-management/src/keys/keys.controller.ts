@@ -30,6 +30,9 @@ import {
   type KeyView,
 } from './dto/keys.dto.js';
 import { KeyAccess, type AuditedResult } from '../policies/key-access.js';
+import { operationForbidden } from '../policies/key-policies.errors.js';
+import { KeyPolicies } from '../policies/key-policies.service.js';
+import { UNREACHABLE_RING } from '../policies/key-policy.js';
 import { KeyAdminService } from './key-admin.service.js';
 import { KeyMaterial } from './key-material.js';
 import { KeysService, type BatchResult, type Ciphertext } from './keys.service.js';
@@ -61,9 +64,6 @@ const itemsOf = (result: { results: BatchResult<unknown>[] }): AuditedResult => 
 });
 const keyVersionOf = (result: KeyView): AuditedResult => ({ version: result.primaryVersion });
 
-/** Stands in for the ring of a key that does not exist (no ring name can be "-"). */
-const UNKNOWN_RING = '-';
-
 const ciphertextView = (result: Ciphertext) => ({
   ciphertext: toBase64(result.ciphertext),
   keyVersion: result.keyVersion,
@@ -92,12 +92,32 @@ export class KeysController {
     private readonly admin: KeyAdminService,
     private readonly material: KeyMaterial,
     private readonly access: KeyAccess,
+    private readonly policies: KeyPolicies,
   ) {}
 
   /**
-   * Runs `work` on key `name` through its policy and the audit trail. A key that does not exist
-   * is checked against a ring nobody owns, so a caller without rights learns nothing about which
-   * names exist: both answers are the same 403. Internal (`system`) keys are refused the same way.
+   * Names are unique across rings: a conflict would tell a caller that a key it may not see
+   * exists. It hears that only if it may `get` the key; otherwise the refusal of a `create`.
+   */
+  private async refuseUnlessVisible(
+    error: unknown,
+    caller: Principal,
+    name: string,
+  ): Promise<never> {
+    if (!(error instanceof RampartError && error.code === 'conflict')) throw error;
+    const existing = await this.material.key(name);
+    const ring = existing.key_ring === SYSTEM_KEY_RING ? UNREACHABLE_RING : existing.key_ring;
+    await this.policies.authorize(caller, 'get', { ring, key: name }).catch(() => {
+      throw operationForbidden('create', { ring, key: name });
+    });
+    throw error;
+  }
+
+  /**
+   * Runs `work` on key `name` through its policy and the audit trail. A key that does not exist,
+   * and an internal (`system`) key, are checked against a ring nothing opens: every caller gets
+   * the same 403 as for a key it may not use, so names cannot be probed and internal keys cannot
+   * be touched through the API, by `kms.admin` either.
    */
   private async onKey<T>(
     principal: Principal,
@@ -110,7 +130,7 @@ export class KeysController {
       if (error instanceof RampartError && error.code === 'not-found') return undefined;
       throw error;
     });
-    const ring = key && key.key_ring !== SYSTEM_KEY_RING ? key.key_ring : UNKNOWN_RING;
+    const ring = key && key.key_ring !== SYSTEM_KEY_RING ? key.key_ring : UNREACHABLE_RING;
     return this.access.perform(principal, operation, { ring, key: name }, work, audited);
   }
 
@@ -127,10 +147,12 @@ export class KeysController {
       'create',
       { ring: keyRing, key: request.name },
       async () => {
-        await this.admin.create(
-          { ...request, keyRing, recipientKey: request.publicKey },
-          describePrincipal(caller),
-        );
+        await this.admin
+          .create(
+            { ...request, keyRing, recipientKey: request.publicKey },
+            describePrincipal(caller),
+          )
+          .catch((error: unknown) => this.refuseUnlessVisible(error, caller, request.name));
         return this.admin.describe(request.name);
       },
       keyVersionOf,

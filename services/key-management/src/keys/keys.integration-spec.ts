@@ -190,9 +190,9 @@ describe('keys API (real PostgreSQL, through HTTP with workload identity)', () =
     expect(
       (await call('POST', '/kms/v1/keys/missing:encrypt', { plaintext: b64('x') })).status,
     ).toBe(403);
-    // ...except to an administrator, who may see every key anyway.
+    // ...to administrators too, whose rights span every ring.
     const admin = { token: await kms.token('root', 'kms.admin') };
-    expect((await call('GET', '/kms/v1/keys/missing', undefined, admin)).status).toBe(404);
+    expect((await call('GET', '/kms/v1/keys/missing', undefined, admin)).status).toBe(403);
     expect(
       await call('POST', '/kms/v1/keys/orders:encrypt', { plaintext: 'not base64!' }),
     ).toMatchObject({

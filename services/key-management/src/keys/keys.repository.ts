@@ -53,11 +53,13 @@ export class KeysRepository {
     return this.dataSource.transaction(work);
   }
 
-  async find(name: string): Promise<KeyRow | undefined> {
-    const rows = await this.dataSource.query<KeyRow[]>(
-      `SELECT ${KEY_COLUMNS} FROM keys WHERE name = $1`,
-      [name],
-    );
+  async find(
+    name: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<KeyRow | undefined> {
+    const rows = await manager.query<KeyRow[]>(`SELECT ${KEY_COLUMNS} FROM keys WHERE name = $1`, [
+      name,
+    ]);
     return rows[0];
   }
 
@@ -230,8 +232,12 @@ export class KeysRepository {
   /** Keys whose scheduled rotation is due, locked so that one replica rotates each. */
   async dueRotations(transaction: EntityManager, limit: number): Promise<KeyRow[]> {
     return transaction.query<KeyRow[]>(
-      `SELECT ${KEY_COLUMNS} FROM keys WHERE next_rotation_at <= now()
-       ORDER BY next_rotation_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      // WRAP keys are rotated by their recipient; a key whose primary version is disabled or
+      // going to be destroyed is being retired, and must not come back to life with a new version.
+      `SELECT ${KEY_COLUMNS} FROM keys k WHERE next_rotation_at <= now() AND purpose <> 'WRAP'
+         AND EXISTS (SELECT 1 FROM key_versions v WHERE v.key_name = k.name
+                     AND v.version = k.primary_version AND v.state = 'ENABLED')
+       ORDER BY next_rotation_at LIMIT $1 FOR UPDATE OF k SKIP LOCKED`,
       [limit],
     );
   }

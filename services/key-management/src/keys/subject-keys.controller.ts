@@ -57,7 +57,10 @@ export class SubjectKeysController {
   @HttpCode(200)
   shred(@Body() body: unknown, @CurrentPrincipal() caller: Principal) {
     const request = parseRequest(shredSubjectRequest, body);
-    return this.access.perform(caller, 'scheduleDestruction', { ring: SUBJECT_KEY_RING }, () =>
+    // Erasing at once is its own operation: key administrators may schedule destruction, only
+    // the services that hold personal data may skip the waiting period.
+    const operation = request.immediately ? 'destroyNow' : 'scheduleDestruction';
+    return this.access.perform(caller, operation, { ring: SUBJECT_KEY_RING }, () =>
       this.subjects.shred(
         request.tenant,
         request.subject,

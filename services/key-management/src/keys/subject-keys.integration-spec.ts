@@ -96,4 +96,15 @@ describe('per-subject keys and crypto-shredding (real PostgreSQL, through HTTP)'
     });
     expect(answer).toMatchObject({ status: 200, body: { versions: [] } });
   });
+
+  it('refuses control characters, which would blur where tenant ends and subject begins', async () => {
+    for (const [tenant, subject] of [
+      ['a', 'b\u0000c'],
+      ['a\u0000b', 'c'],
+    ]) {
+      expect(
+        await kms.call('POST', '/kms/v1/subjects:generateDataKey', { tenant, subject }),
+      ).toMatchObject({ status: 400, body: { code: 'validation-failed' } });
+    }
+  });
 });

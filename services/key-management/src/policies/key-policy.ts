@@ -39,6 +39,13 @@ export const ADMINISTRATIVE_OPERATIONS: ReadonlySet<KeyOperation> = new Set<KeyO
   'setPolicy',
 ]);
 
+/**
+ * Stands in for the ring of a key the caller must not reach: one that does not exist, or one of
+ * the service's internal (`system`) keys. No ring name can be "-", so no binding can name it and
+ * no built-in rule opens it, `kms.admin` included.
+ */
+export const UNREACHABLE_RING = '-';
+
 /** The ring of per-subject keys, shared by the services that hold personal data. */
 export const SUBJECT_KEY_RING = 'subjects';
 const PERSONAL_DATA_SERVICES: ReadonlySet<string> = new Set(['identity', 'consent', 'audit']);
@@ -50,6 +57,7 @@ const SUBJECT_KEY_OPERATIONS: ReadonlySet<KeyOperation> = new Set<KeyOperation>(
   'rewrap',
   'scheduleDestruction',
   'cancelDestruction',
+  'destroyNow',
 ]);
 
 /** A policy ready for the hot path: member -> operations granted to it. */
@@ -68,6 +76,7 @@ export function allowedByDefault(
   operation: KeyOperation,
   ring: string,
 ): boolean {
+  if (ring === UNREACHABLE_RING) return false;
   if (principal.kind === 'workload') {
     return (
       principal.id === ring ||

@@ -338,9 +338,10 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     },
   );
 
-  it('retires a compromised CURRENT key at once: its tokens stop verifying', async () => {
+  it('retires a compromised CURRENT key, and the NEXT delivered with it, at once', async () => {
     await client!.refresh();
     const compromised = client!.current().kid;
+    const deliveredWithIt = client!.next()!.kid;
     const token = await client!.sign({ sub: 'dave' });
     const seen = (await events(service.dataSource!)).length;
     const rotated = await call('POST', '/kms/v1/tokenSigningKeys:rotate', {
@@ -353,7 +354,12 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
       state: 'RETIRED',
       wrapped_private_jwk: null,
     });
+    expect(rows.find((row) => row.kid === deliveredWithIt)).toMatchObject({
+      state: 'RETIRED',
+      wrapped_private_jwk: null,
+    });
     expect((await jwks()).map((key) => key.kid)).not.toContain(compromised);
+    expect((await jwks()).map((key) => key.kid)).not.toContain(deliveredWithIt);
     await expect(
       jwtVerify(token, createRemoteJWKSet(new URL('/kms/v1/jwks', service.url))),
     ).rejects.toThrow(/no applicable key/);
@@ -363,7 +369,8 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
         .map((event) => [event.type.split('.').pop(), event.data['state']]),
     ).toEqual([
       ['retired', 'RETIRED'],
-      ['activated', 'CURRENT'],
+      ['retired', 'RETIRED'],
+      ['created', 'CURRENT'],
       ['created', 'NEXT'],
     ]);
   });

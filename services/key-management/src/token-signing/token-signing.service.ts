@@ -215,8 +215,8 @@ export class TokenSigningService {
   }
 
   /**
-   * CURRENT -> PREVIOUS (or RETIRED), NEXT -> CURRENT, a new NEXT; in this order because of the
-   * one-CURRENT index. Without a CURRENT key (a fresh database) it makes the first keys.
+   * CURRENT -> PREVIOUS (or RETIRED), NEXT -> CURRENT (or, retiring a compromised key, NEXT ->
+   * RETIRED and a fresh CURRENT), a new NEXT; in this order because of the one-CURRENT index. Without a CURRENT key (a fresh database) it makes the first keys.
    */
   private async rotateLocked(
     transaction: EntityManager,
@@ -237,7 +237,13 @@ export class TokenSigningService {
         state,
       });
     }
-    if (next) {
+    if (next && retireCurrent) {
+      // NEXT was delivered to identity together with the compromised CURRENT: whatever exposed
+      // one exposed the other, so it is retired too and fresh keys take both places.
+      await this.keys.transition(transaction, next.kid, 'NEXT', 'RETIRED', now);
+      steps.push({ definition: TokenSigningKeyEvents.retired, row: next, state: 'RETIRED' });
+      steps.push(await this.create(transaction, 'CURRENT', algorithm, now));
+    } else if (next) {
       await this.keys.transition(transaction, next.kid, 'NEXT', 'CURRENT', now);
       steps.push({ definition: TokenSigningKeyEvents.activated, row: next, state: 'CURRENT' });
     } else {

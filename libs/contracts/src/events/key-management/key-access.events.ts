@@ -23,6 +23,8 @@ export const KEY_OPERATIONS = [
   'enableVersion',
   'scheduleDestruction',
   'cancelDestruction',
+  /** Erasure without the waiting period: per-subject keys, for an erasure request. */
+  'destroyNow',
   'getPolicy',
   'setPolicy',
 ] as const;

@@ -162,9 +162,16 @@ export const cancelDestructionRequest = z.strictObject({
     .describe('Defaults to every scheduled version'),
 });
 
+// No control characters: NUL separates tenant from subject when the key name is derived.
+const printable = /^\P{Cc}+$/u;
 const subject = {
-  tenant: z.string().min(1).max(64),
-  subject: z.string().min(1).max(256).describe("The data subject's identifier within the tenant"),
+  tenant: z.string().min(1).max(64).regex(printable, 'no control characters'),
+  subject: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(printable, 'no control characters')
+    .describe("The data subject's identifier within the tenant"),
 };
 export const subjectDataKeyRequest = z.strictObject({
   ...subject,
