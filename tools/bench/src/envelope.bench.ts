@@ -6,13 +6,9 @@
  * header, AAD, one allocation). Not a test: run with `npx nx run bench:envelope`.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { keyManagementService } from '@rampart/key-management';
-import { EnvelopeEncryption, KmsClient, loadWorkloadSigner, startService } from '@rampart/platform';
-import { createTestDatabase, createTestWorkloadKeys } from '@rampart/platform/testing-support';
-import { startTestPostgres } from '@rampart/testing';
+import { cpus, loadavg } from 'node:os';
+import { EnvelopeEncryption, KmsClient } from '@rampart/platform';
+import { startBenchKms } from './kms-service.js';
 import { table } from './stats.js';
 
 const SLICES = Number(process.env['BENCH_SLICES'] ?? 20);
@@ -85,26 +81,10 @@ function rawOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
   ]);
 }
 
-const postgres = await startTestPostgres();
-process.env['RAMPART_TEST_DATABASE_URL'] = postgres.adminUrl;
-const database = await createTestDatabase('key_management');
-const keys = await createTestWorkloadKeys(['key-management', 'consent']);
-const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-envelope-bench-')), 'root.key');
-await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-const service = await startService(keyManagementService, {
-  env: {
-    PORT: '0',
-    LOG_LEVEL: 'error',
-    DATABASE_URL: database.url,
-    DATABASE_SCHEMA: database.schema,
-    WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-    WORKLOAD_TRUST_DIR: keys.trustDir,
-    KMS_ROOT_KEY_FILE: rootKeyFile,
-  },
-});
+const { service, signer, stop } = await startBenchKms({ workloads: ['consent'] });
 const kms = new KmsClient({
   baseUrl: service.url,
-  signer: await loadWorkloadSigner('consent', keys.keyFile('consent')),
+  signer: await signer('consent'),
 });
 const envelopes = new EnvelopeEncryption({ kms, defaultKey: 'bench' });
 try {
@@ -167,9 +147,7 @@ try {
 } finally {
   envelopes.close();
   await kms.close();
-  await service.stop();
-  await database.drop();
-  await postgres.stop();
+  await stop();
 }
 process.exit(0);
 

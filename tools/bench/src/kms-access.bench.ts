@@ -5,21 +5,11 @@
  * PostgreSQL). Then a sustained phase where records reach the outbox at a fixed rate, to measure
  * the CPU the flushes cost. Not a test: run with `npx nx run bench:kms-access`.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { KeyOperation } from '@rampart/contracts';
-import {
-  KeyAccess,
-  KeyAuditTrail,
-  KeyPolicies,
-  keyManagementService,
-} from '@rampart/key-management';
-import { startService, type Principal } from '@rampart/platform';
-import { createTestDatabase, createTestWorkloadKeys } from '@rampart/platform/testing-support';
-import { startTestPostgres } from '@rampart/testing';
+import { KeyAccess, KeyAuditTrail, KeyPolicies } from '@rampart/key-management';
+import type { Principal } from '@rampart/platform';
+import { startBenchKms } from './kms-service.js';
 import { table } from './stats.js';
 
 const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 1_000_000);
@@ -44,23 +34,7 @@ async function measure(iterations: number, body: (i: number) => unknown) {
   return best;
 }
 
-const postgres = await startTestPostgres();
-process.env['RAMPART_TEST_DATABASE_URL'] = postgres.adminUrl;
-const database = await createTestDatabase('key_management');
-const keys = await createTestWorkloadKeys(['key-management']);
-const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-kms-bench-')), 'root.key');
-await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-const service = await startService(keyManagementService, {
-  env: {
-    PORT: '0',
-    LOG_LEVEL: 'error',
-    DATABASE_URL: database.url,
-    DATABASE_SCHEMA: database.schema,
-    WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-    WORKLOAD_TRUST_DIR: keys.trustDir,
-    KMS_ROOT_KEY_FILE: rootKeyFile,
-  },
-});
+const { service, stop } = await startBenchKms();
 try {
   const policies = service.app.get(KeyPolicies);
   const trail = service.app.get(KeyAuditTrail);
@@ -167,8 +141,6 @@ try {
       `\nBENCH_RESULT ${JSON.stringify({ node: process.version, iterations: ITERATIONS, rows, recorded, elapsed, events, cpuSeconds, refused })}\n`,
   );
 } finally {
-  await service.stop();
-  await database.drop();
-  await postgres.stop();
+  await stop();
 }
 process.exit(0);

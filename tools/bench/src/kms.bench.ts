@@ -5,14 +5,9 @@
  * connections for a fixed time per phase. Not a test: run with `npx nx run bench:kms`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Pool } from 'undici';
-import { keyManagementService } from '@rampart/key-management';
-import { loadWorkloadSigner, startService, WORKLOAD_ASSERTION_HEADER } from '@rampart/platform';
-import { createTestDatabase, createTestWorkloadKeys } from '@rampart/platform/testing-support';
-import { startTestPostgres } from '@rampart/testing';
+import { WORKLOAD_ASSERTION_HEADER } from '@rampart/platform';
+import { startBenchKms } from './kms-service.js';
 import { summarize, table } from './stats.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -66,27 +61,10 @@ async function runPhase(
   };
 }
 
-const postgres = await startTestPostgres();
-process.env['RAMPART_TEST_DATABASE_URL'] = postgres.adminUrl;
-const database = await createTestDatabase('key_management');
-const keys = await createTestWorkloadKeys(['key-management', 'identity']);
-const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-kms-bench-')), 'root.key');
-await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-const service = await startService(keyManagementService, {
-  env: {
-    PORT: '0',
-    LOG_LEVEL: 'error',
-    DATABASE_URL: database.url,
-    DATABASE_SCHEMA: database.schema,
-    DATABASE_POOL_SIZE: '20',
-    WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-    WORKLOAD_TRUST_DIR: keys.trustDir,
-    KMS_ROOT_KEY_FILE: rootKeyFile,
-  },
-});
-const pool = new Pool(service.url, { connections: CONNECTIONS });
+const kms = await startBenchKms({ workloads: ['identity'], env: { DATABASE_POOL_SIZE: '20' } });
+const pool = new Pool(kms.service.url, { connections: CONNECTIONS });
 try {
-  const signer = await loadWorkloadSigner('identity', keys.keyFile('identity'));
+  const signer = await kms.signer('identity');
   const headers = {
     'content-type': 'application/json',
     [WORKLOAD_ASSERTION_HEADER]: await signer.assertionFor('key-management'),
@@ -167,8 +145,6 @@ try {
   );
 } finally {
   await pool.close();
-  await service.stop();
-  await database.drop();
-  await postgres.stop();
+  await kms.stop();
 }
 process.exit(0);

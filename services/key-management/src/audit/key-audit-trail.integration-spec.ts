@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import {
   Outbox,
@@ -11,14 +8,10 @@ import {
   type Principal,
   type RunningService,
 } from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  type TestDatabase,
-} from '@rampart/platform/testing-support';
 import { keyManagementService } from '../key-management.service.js';
 import { KeyAccess } from '../policies/key-access.js';
 import { KeyPolicies } from '../policies/key-policies.service.js';
+import { startKms, type KmsHarness } from '../testing/kms-harness.js';
 import { KeyAuditTrail, type KeyAccessRecord, type KeyAuditOptions } from './key-audit-trail.js';
 
 const consent: Principal = { kind: 'workload', id: 'consent' };
@@ -38,9 +31,8 @@ interface AccessedData {
 }
 
 describe('key audit trail (real PostgreSQL outbox)', () => {
+  let kms: KmsHarness;
   let service: RunningService;
-  let database: TestDatabase;
-  let env: Record<string, string>;
   /** A superuser connection, to stall or break the outbox the way an outage would. */
   let admin: pg.Client;
 
@@ -88,29 +80,15 @@ describe('key audit trail (real PostgreSQL outbox)', () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase('key_management');
-    const keys = await createTestWorkloadKeys(['key-management']);
-    const folder = await mkdtemp(join(tmpdir(), 'rampart-kms-'));
-    const rootKeyFile = join(folder, 'root.key');
-    await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-    env = {
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: database.url,
-      DATABASE_SCHEMA: database.schema,
-      WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-      WORKLOAD_TRUST_DIR: keys.trustDir,
-      KMS_ROOT_KEY_FILE: rootKeyFile,
-    };
-    service = await startService(keyManagementService, { env });
-    admin = new pg.Client({ connectionString: database.adminUrl });
+    kms = await startKms();
+    service = kms.service;
+    admin = new pg.Client({ connectionString: kms.database.adminUrl });
     await admin.connect();
   });
 
   afterAll(async () => {
     await admin?.end();
-    await service?.stop();
-    await database?.drop();
+    await kms?.stop();
   });
 
   it('writes records to the outbox on its own, identical calls as one event with a count', async () => {
@@ -220,7 +198,7 @@ describe('key audit trail (real PostgreSQL outbox)', () => {
 
     // Stalled: the outbox is locked, so the write under way waits, and records pile up.
     await admin.query('BEGIN');
-    await admin.query(`LOCK TABLE ${database.schema}.outbox IN ACCESS EXCLUSIVE MODE`);
+    await admin.query(`LOCK TABLE ${kms.database.schema}.outbox IN ACCESS EXCLUSIVE MODE`);
     try {
       audit.record(use('stalled', { version: 1 }));
       await sleep(100);
@@ -251,7 +229,7 @@ describe('key audit trail (real PostgreSQL outbox)', () => {
 
   it('fails closed when records wait too long, and loses none of them', async () => {
     const audit = trail({ flushIntervalMs: 10, maxLagMs: 300, maxRetryDelayMs: 50 });
-    await admin.query(`ALTER TABLE ${database.schema}.outbox RENAME TO outbox_away`);
+    await admin.query(`ALTER TABLE ${kms.database.schema}.outbox RENAME TO outbox_away`);
     try {
       for (let call = 0; call < 3; call += 1) audit.record(use('lagging'));
       expect(capacity(audit)).toBe('available');
@@ -260,7 +238,7 @@ describe('key audit trail (real PostgreSQL outbox)', () => {
       expect(capacity(audit)).toBe('service-unavailable 503 retry-after=1');
       for (let call = 0; call < 2; call += 1) audit.record(use('lagging'));
     } finally {
-      await admin.query(`ALTER TABLE ${database.schema}.outbox_away RENAME TO outbox`);
+      await admin.query(`ALTER TABLE ${kms.database.schema}.outbox_away RENAME TO outbox`);
     }
     const events = await eventually(
       () => written('lagging'),
@@ -271,7 +249,7 @@ describe('key audit trail (real PostgreSQL outbox)', () => {
   });
 
   it('writes what is still waiting when the service shuts down', async () => {
-    const second = await startService(keyManagementService, { env });
+    const second = await startService(keyManagementService, { env: kms.env });
     const audit = second.app.get(KeyAuditTrail);
     const shutdown = jest.spyOn(audit, 'onApplicationShutdown');
     audit.record(use('at-shutdown'));

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { dirname, join } from 'node:path';
 import {
   DataCategoryRuleError,
   EnvelopeEncryption,
@@ -83,9 +82,7 @@ describe('envelope encryption against the real key-management service', () => {
   beforeAll(async () => {
     harness = await startKms();
     service = harness.service;
-    // The harness made every platform service's key pair beside the service's own.
-    const consentKeyFile = join(dirname(harness.env['WORKLOAD_KEY_FILE']!), 'consent.jwk');
-    signer = await loadWorkloadSigner('consent', consentKeyFile);
+    signer = harness.signer('consent');
     proxy = await startCountingProxy(service.url);
     const admin = new KmsClient({ baseUrl: service.url, signer });
     await admin.createKey('records');

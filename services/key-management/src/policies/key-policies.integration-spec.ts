@@ -1,37 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyOperation } from '@rampart/contracts';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  loadWorkloadSigner,
-  Outbox,
-  RampartError,
-  startService,
-  WORKLOAD_ASSERTION_HEADER,
-  type Principal,
-  type RunningService,
-} from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  startTestTokenIssuer,
-  type TestDatabase,
-  type TestTokenIssuer,
-} from '@rampart/platform/testing-support';
+import { Outbox, RampartError, type Principal, type RunningService } from '@rampart/platform';
 import { KeyAuditTrail } from '../audit/key-audit-trail.js';
-import { keyManagementService } from '../key-management.service.js';
 import { KeyAdminService } from '../keys/key-admin.service.js';
 import { KeysService } from '../keys/keys.service.js';
 import { KeyAccess } from './key-access.js';
 import { KeyPoliciesRepository } from './key-policies.repository.js';
 import { KeyPolicies, type KeyTarget } from './key-policies.service.js';
 import { POLICY_CACHE_TTL_MS } from './policy-cache.js';
+import { startKms, type KmsHarness } from '../testing/kms-harness.js';
 
-const AUDIENCE = 'urn:rampart:key-management';
-const WORKLOADS = ['identity', 'consent', 'audit'] as const;
-type Workload = (typeof WORKLOADS)[number];
+type Workload = 'identity' | 'consent' | 'audit';
 
 /** Who calls in a test: a platform service by name, or a bearer access token. */
 type As = { workload: Workload } | { token: string };
@@ -39,32 +18,20 @@ type As = { workload: Workload } | { token: string };
 const workload = (id: Workload): Principal => ({ kind: 'workload', id });
 
 describe('key policies (real PostgreSQL, through HTTP with workload assertions and access tokens)', () => {
+  let kms: KmsHarness;
   let service: RunningService;
-  let database: TestDatabase;
-  let issuer: TestTokenIssuer;
-  const assertions = new Map<Workload, string>();
   let policies: KeyPolicies;
 
   async function call(method: 'GET' | 'PUT', path: string, as: As, body?: unknown) {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: {
-        ...('workload' in as
-          ? { [WORKLOAD_ASSERTION_HEADER]: assertions.get(as.workload)! }
-          : { authorization: `Bearer ${as.token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const answer = await kms.call(method, path, body, as);
     return {
-      status: response.status,
-      contentType: response.headers.get('content-type'),
-      body: (await response.json()) as Record<string, unknown>,
+      status: answer.status,
+      contentType: answer.headers.get('content-type'),
+      body: answer.body,
     };
   }
 
-  const token = (sub: string, scope?: string) =>
-    issuer.mint({ sub, audience: AUDIENCE, ...(scope ? { scope } : {}) });
+  const token = (sub: string, scope?: string) => kms.token(sub, scope);
 
   /** How `authorize` answers: 'allowed', or the error's code and detail. */
   async function decision(principal: Principal, operation: KeyOperation, target: KeyTarget) {
@@ -88,35 +55,13 @@ describe('key policies (real PostgreSQL, through HTTP with workload assertions a
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase('key_management');
-    issuer = await startTestTokenIssuer();
-    const keys = await createTestWorkloadKeys(['key-management', ...WORKLOADS]);
-    const folder = await mkdtemp(join(tmpdir(), 'rampart-kms-'));
-    const rootKeyFile = join(folder, 'root.key');
-    await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-    service = await startService(keyManagementService, {
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: database.url,
-        DATABASE_SCHEMA: database.schema,
-        WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-        WORKLOAD_TRUST_DIR: keys.trustDir,
-        KMS_ROOT_KEY_FILE: rootKeyFile,
-        ...issuer.env(),
-      },
-    });
-    for (const name of WORKLOADS) {
-      const signer = await loadWorkloadSigner(name, keys.keyFile(name));
-      assertions.set(name, await signer.assertionFor('key-management'));
-    }
+    kms = await startKms();
+    service = kms.service;
     policies = service.app.get(KeyPolicies);
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await database?.drop();
-    await issuer?.close();
+    await kms?.stop();
   });
 
   it('denies by default and says only which operation on which resource', async () => {

@@ -7,18 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Handle, PKCS11, Template } from 'pkcs11js';
-import {
-  loadWorkloadSigner,
-  startService,
-  WORKLOAD_ASSERTION_HEADER,
-  type RunningService,
-} from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  type TestDatabase,
-} from '@rampart/platform/testing-support';
+import { startService, type RunningService } from '@rampart/platform';
 import { keyManagementService } from '../key-management.service.js';
+import { b64, createKmsFixture, type KmsFixture } from '../testing/kms-harness.js';
 import { Pkcs11RootKey } from './pkcs11-root-key.js';
 import { FileRootKey, versionBinding } from './root-key.js';
 
@@ -61,16 +52,14 @@ function describeWithSoftHsm(name: string, suite: (library: string) => void): vo
 
 const TOKEN = 'rampart-test';
 const PIN = '246810';
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 describeWithSoftHsm('PKCS#11 root key (SoftHSM2 token, real PostgreSQL)', (library) => {
   let api: Pkcs11js;
   let pkcs11: PKCS11;
   let slot: Handle;
-  let database: TestDatabase;
+  let kms: KmsFixture;
   let env: Record<string, string>;
   let folder: string;
-  let assertion: () => Promise<string>;
   const imported = randomBytes(32);
 
   const tokenEnv = (keyLabel: string) => ({
@@ -80,17 +69,8 @@ describeWithSoftHsm('PKCS#11 root key (SoftHSM2 token, real PostgreSQL)', (libra
     KMS_PKCS11_KEY_LABEL: keyLabel,
   });
 
-  async function call(service: RunningService, path: string, body?: unknown) {
-    const response = await fetch(`${service.url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: {
-        [WORKLOAD_ASSERTION_HEADER]: await assertion(),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const call = (service: RunningService, path: string, body?: unknown) =>
+    kms.request(service, body === undefined ? 'GET' : 'POST', path, body, { workload: 'identity' });
 
   /** A session logged in as the user (login is per process: another may have logged in already). */
   function userSession(): Handle {
@@ -183,25 +163,16 @@ describeWithSoftHsm('PKCS#11 root key (SoftHSM2 token, real PostgreSQL)', (libra
     pkcs11.C_Logout(session);
     pkcs11.C_CloseSession(session);
 
-    database = await createTestDatabase('kms_pkcs11');
-    const keys = await createTestWorkloadKeys(['key-management', 'identity']);
-    const signer = await loadWorkloadSigner('identity', keys.keyFile('identity'));
-    assertion = () => signer.assertionFor('key-management');
-    env = {
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: database.url,
-      DATABASE_SCHEMA: database.schema,
-      WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-      WORKLOAD_TRUST_DIR: keys.trustDir,
-    };
+    // No KMS_ROOT_KEY_FILE in env: each start names its root key source.
+    kms = await createKmsFixture({}, { schema: 'kms_pkcs11', rootKeyFile: null });
+    env = kms.env;
   });
 
   afterAll(async () => {
     pkcs11?.C_Finalize();
     pkcs11?.close();
     if (folder) await rm(folder, { recursive: true, force: true });
-    await database?.drop();
+    await kms?.close();
   });
 
   it('refuses a wrong PIN, a loose PIN file, a missing token or key, and an extractable key', async () => {

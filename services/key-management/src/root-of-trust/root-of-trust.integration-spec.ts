@@ -1,79 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ConfigError,
-  loadWorkloadSigner,
-  startService,
-  WORKLOAD_ASSERTION_HEADER,
-  type RunningService,
-} from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  startTestTokenIssuer,
-  type TestDatabase,
-  type TestTokenIssuer,
-} from '@rampart/platform/testing-support';
+import { ConfigError, startService, type RunningService } from '@rampart/platform';
 import { keyManagementService } from '../key-management.service.js';
 import { FileRootKey, versionBinding } from './root-key.js';
+import { b64, startKms, type KmsCaller, type KmsHarness } from '../testing/kms-harness.js';
 import { RootKeyring } from './root-keyring.js';
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
+const identity: KmsCaller = { workload: 'identity' };
 
 describe('root of trust (real PostgreSQL, through HTTP)', () => {
+  let kms: KmsHarness;
   let service: RunningService;
-  let database: TestDatabase;
-  let issuer: TestTokenIssuer;
   let env: Record<string, string>;
   let folder: string;
-  let assertion: () => Promise<string>;
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown) {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: {
-        [WORKLOAD_ASSERTION_HEADER]: await assertion(),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
-
-  async function secretFile(name: string, content: Buffer | string, mode = 0o600) {
-    const path = join(folder, name);
-    await writeFile(path, content, { mode });
-    await chmod(path, mode); // the umask may have narrowed it
-    return path;
-  }
+  const call = (method: 'GET' | 'POST', path: string, body?: unknown) =>
+    kms.call(method, path, body, identity);
+  const secretFile = (name: string, content: Buffer | string, mode?: number) =>
+    kms.secretFile(name, content, mode);
 
   beforeAll(async () => {
-    database = await createTestDatabase('kms_root_of_trust');
-    issuer = await startTestTokenIssuer();
-    const keys = await createTestWorkloadKeys(['key-management', 'identity']);
-    const signer = await loadWorkloadSigner('identity', keys.keyFile('identity'));
-    assertion = () => signer.assertionFor('key-management');
-    folder = await mkdtemp(join(tmpdir(), 'rampart-kms-root-'));
-    env = {
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: database.url,
-      DATABASE_SCHEMA: database.schema,
-      WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-      WORKLOAD_TRUST_DIR: keys.trustDir,
-      KMS_ROOT_KEY_FILE: await secretFile('root.key', randomBytes(32)),
-      ...issuer.env(),
-    };
-    service = await startService(keyManagementService, { env });
+    kms = await startKms({}, { schema: 'kms_root_of_trust' });
+    ({ service, env, folder } = kms);
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await issuer?.close();
-    await database?.drop();
+    await kms?.stop();
   });
 
   it('binds each wrapped version to its key and version: moved elsewhere, it does not unwrap', async () => {
@@ -93,20 +46,8 @@ describe('root of trust (real PostgreSQL, through HTTP)', () => {
     // A fresh replica on the same database and root key, so nothing comes from a cache.
     const replica = await startService(keyManagementService, { env });
     try {
-      const post = async (path: string, body: unknown) => {
-        const response = await fetch(`${replica.url}${path}`, {
-          method: 'POST',
-          headers: {
-            [WORKLOAD_ASSERTION_HEADER]: await assertion(),
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify(body),
-        });
-        return {
-          status: response.status,
-          body: (await response.json()) as Record<string, unknown>,
-        };
-      };
+      const post = (path: string, body: unknown) =>
+        kms.request(replica, 'POST', path, body, identity);
       // alpha v1 is where it belongs: its ciphertext still opens.
       expect(
         await post('/kms/v1/keys/alpha:decrypt', { ciphertext: sealed.body['ciphertext'] }),
@@ -177,7 +118,7 @@ describe('root of trust (real PostgreSQL, through HTTP)', () => {
       (
         await fetch(`${service.url}/kms/v1/root`, {
           headers: {
-            authorization: `Bearer ${await issuer.mint({ sub: 'admin', scope, audience })}`,
+            authorization: `Bearer ${await kms.issuer.mint({ sub: 'admin', scope, audience })}`,
           },
         })
       ).status;

@@ -2,33 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import {
-  loadWorkloadSigner,
-  startService,
-  WORKLOAD_ASSERTION_HEADER,
-  type RunningService,
-} from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  type TestDatabase,
-} from '@rampart/platform/testing-support';
+import { startService, type RunningService } from '@rampart/platform';
 import { Module } from '@nestjs/common';
 import { KeyManagementModule } from '../app.module.js';
 import { keyManagementService } from '../key-management.service.js';
+import { b64, createKmsFixture, type KmsFixture } from '../testing/kms-harness.js';
 import { FileRootKey, RootKey } from './root-key.js';
 import { RootOfTrustModule } from './root-of-trust.module.js';
 import { WrappedTables } from './wrapped-tables.js';
 
 /** The built service: the crash test kills a real process mid-rotation. */
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
-
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 const noteBinding = (row: Readonly<Record<string, unknown>>) =>
   `rampart.test.note:${String(row['tenant'])}:${String(row['id'])}`;
@@ -61,29 +48,14 @@ interface Stored {
 }
 
 describe('root key rotation (real PostgreSQL, a real process killed mid-way)', () => {
-  let database: TestDatabase;
+  let kms: KmsFixture;
   let env: Record<string, string>;
-  let identity: (audience?: string) => Promise<string>;
   let rootA: string;
   let rootB: string;
   const stored: Stored[] = [];
 
-  async function call(
-    service: { url: string },
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-  ) {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: {
-        [WORKLOAD_ASSERTION_HEADER]: await identity(),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const call = (service: { url: string }, method: 'GET' | 'POST', path: string, body?: unknown) =>
+    kms.request(service, method, path, body, { workload: 'identity' });
 
   type VersionRow = {
     key_name: string;
@@ -95,10 +67,10 @@ describe('root key rotation (real PostgreSQL, a real process killed mid-way)', (
 
   /** The rows as the crash left them, read without starting a service (which would resume). */
   async function versionsAtRest(): Promise<VersionRow[]> {
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: kms.database.url });
     await client.connect();
     try {
-      await client.query(`SET search_path TO ${database.schema}`);
+      await client.query(`SET search_path TO ${kms.database.schema}`);
       return (await client.query<VersionRow>(VERSIONS)).rows;
     } finally {
       await client.end();
@@ -117,27 +89,15 @@ describe('root key rotation (real PostgreSQL, a real process killed mid-way)', (
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase('kms_root_rotation');
-    const keys = await createTestWorkloadKeys(['key-management', 'identity']);
-    const signer = await loadWorkloadSigner('identity', keys.keyFile('identity'));
-    identity = () => signer.assertionFor('key-management');
-    const folder = await mkdtemp(join(tmpdir(), 'rampart-kms-rotation-'));
-    rootA = join(folder, 'root-a.key');
-    rootB = join(folder, 'root-b.key');
-    await writeFile(rootA, randomBytes(32), { mode: 0o600 });
-    await writeFile(rootB, randomBytes(32), { mode: 0o600 });
-    env = {
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: database.url,
-      DATABASE_SCHEMA: database.schema,
-      WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-      WORKLOAD_TRUST_DIR: keys.trustDir,
-    };
+    // No KMS_ROOT_KEY_FILE in env: each start names the root keys it runs with.
+    kms = await createKmsFixture({}, { schema: 'kms_root_rotation', rootKeyFile: null });
+    env = kms.env;
+    rootA = await kms.newRootKeyFile('root-a.key');
+    rootB = await kms.newRootKeyFile('root-b.key');
   });
 
   afterAll(async () => {
-    await database?.drop();
+    await kms?.close();
   });
 
   it('keeps keys under root A: three versions of twelve keys, a ciphertext from each', async () => {
@@ -289,8 +249,7 @@ describe('root key rotation (real PostgreSQL, a real process killed mid-way)', (
   });
 
   it('rotates the tables other modules register, with their own key columns and bindings', async () => {
-    const rootC = join(dirname(rootA), 'root-c.key');
-    await writeFile(rootC, randomBytes(32), { mode: 0o600 });
+    const rootC = await kms.newRootKeyFile('root-c.key');
     const notes = new Map<string, Buffer>();
     // The table comes with the other module's migration; here, plain SQL before that module runs.
     const before = await startService(keyManagementService, {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -17,22 +16,21 @@ import type { DataSource } from 'typeorm';
 import { freePort } from '@rampart/testing';
 import {
   loadWorkloadDecryptionKey,
-  loadWorkloadSigner,
   startService,
   TokenSigningKeys,
   WORKLOAD_ASSERTION_HEADER,
   type RunningService,
   type WorkloadSigner,
 } from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  startTestTokenIssuer,
-  type TestDatabase,
-  type TestTokenIssuer,
-} from '@rampart/platform/testing-support';
+import { createTestDatabase } from '@rampart/platform/testing-support';
 import { keyManagementService } from '../key-management.service.js';
 import { RootKey } from '../root-of-trust/root-key.js';
+import {
+  createKmsFixture,
+  startKms,
+  type KmsFixture,
+  type KmsHarness,
+} from '../testing/kms-harness.js';
 import { tokenSigningKeyBinding } from './signing-key-material.js';
 import { TokenSigningService } from './token-signing.service.js';
 
@@ -54,30 +52,6 @@ interface EventRow {
   type: string;
   subject: string;
   data: Record<string, unknown>;
-}
-
-async function fixtures() {
-  const keys = await createTestWorkloadKeys(['key-management', 'identity', 'audit']);
-  const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-kms-')), 'root.key');
-  await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-  return { keys, rootKeyFile };
-}
-
-function environment(
-  database: TestDatabase,
-  { keys, rootKeyFile }: Awaited<ReturnType<typeof fixtures>>,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: database.url,
-    DATABASE_SCHEMA: database.schema,
-    WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-    WORKLOAD_TRUST_DIR: keys.trustDir,
-    KMS_ROOT_KEY_FILE: rootKeyFile,
-    ...extra,
-  };
 }
 
 async function keyRows(dataSource: DataSource): Promise<KeyRow[]> {
@@ -109,64 +83,42 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000)
 }
 
 describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
+  let kms: KmsHarness;
   let service: RunningService;
-  let database: TestDatabase;
-  let setup: Awaited<ReturnType<typeof fixtures>>;
   let identity: WorkloadSigner;
-  let audit: WorkloadSigner;
   let signing: TokenSigningService;
   let client: TokenSigningKeys | undefined;
-  let issuer: TestTokenIssuer;
 
-  async function call(
+  /** Anonymous unless `as` (a workload) or `token` says who calls. */
+  const call = (
     method: 'GET' | 'POST',
     path: string,
-    options: { as?: WorkloadSigner; token?: string; body?: unknown } = {},
-  ) {
-    const response = await fetch(`${service.url}${path}`, {
+    options: { as?: 'identity' | 'audit'; token?: string; body?: unknown } = {},
+  ) =>
+    kms.call(
       method,
-      headers: {
-        ...(options.as
-          ? { [WORKLOAD_ASSERTION_HEADER]: await options.as.assertionFor('key-management') }
-          : {}),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      text: await response.text(),
-      get body() {
-        return JSON.parse(this.text) as Record<string, unknown>;
-      },
-    };
-  }
+      path,
+      options.body,
+      options.as
+        ? { workload: options.as }
+        : options.token
+          ? { token: options.token }
+          : 'anonymous',
+    );
 
   const jwks = async () => (await call('GET', '/kms/v1/jwks')).body['keys'] as JWK[];
 
   beforeAll(async () => {
-    database = await createTestDatabase('key_management');
-    setup = await fixtures();
-    issuer = await startTestTokenIssuer();
     // The scheduler's timer stays out of the way here: these tests drive maintenance themselves.
-    service = await startService(keyManagementService, {
-      env: environment(database, setup, {
-        KMS_SCHEDULER_INTERVAL_SECONDS: '3600',
-        ...issuer.env(),
-      }),
-    });
+    kms = await startKms({ KMS_SCHEDULER_INTERVAL_SECONDS: '3600' });
+    service = kms.service;
     signing = service.app.get(TokenSigningService);
-    identity = await loadWorkloadSigner('identity', setup.keys.keyFile('identity'));
-    audit = await loadWorkloadSigner('audit', setup.keys.keyFile('audit'));
+    identity = kms.signer('identity');
   });
 
   afterAll(async () => {
     client?.stop();
-    await service?.stop();
-    await issuer?.close();
-    await database?.drop();
+    await kms?.stop();
   });
 
   it('starts with a CURRENT and a NEXT key, both in the public JWK Set', async () => {
@@ -193,7 +145,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
   it('rotates on demand: NEXT signs, CURRENT stays published as PREVIOUS, a new NEXT appears', async () => {
     const before = await keyRows(service.dataSource!);
     const seen = (await events(service.dataSource!)).length;
-    const rotated = await call('POST', '/kms/v1/tokenSigningKeys:rotate', { as: identity });
+    const rotated = await call('POST', '/kms/v1/tokenSigningKeys:rotate', { as: 'identity' });
     expect(rotated.status).toBe(200);
     const after = await keyRows(service.dataSource!);
     expect(kidIn(after, 'PREVIOUS')).toBe(kidIn(before, 'CURRENT'));
@@ -282,7 +234,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     client = await TokenSigningKeys.start({
       kmsUrl: service.url,
       signer: identity,
-      encryptionKeyFile: setup.keys.encryptionKeyFile('identity'),
+      encryptionKeyFile: kms.keys.encryptionKeyFile('identity'),
     });
     const rows = await keyRows(service.dataSource!);
     expect(client.current().kid).toBe(kidIn(rows, 'CURRENT'));
@@ -306,7 +258,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     });
 
     // After a rotation identity signs with the new key; the old token still verifies.
-    await call('POST', '/kms/v1/tokenSigningKeys:rotate', { as: identity });
+    await call('POST', '/kms/v1/tokenSigningKeys:rotate', { as: 'identity' });
     await client.refresh();
     const rotated = await keyRows(service.dataSource!);
     expect(client.current().kid).toBe(kidIn(rotated, 'CURRENT'));
@@ -322,7 +274,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
       // The requested algorithm applies to the new NEXT key; a second rotation makes it CURRENT.
       for (let i = 0; i < 2; i += 1) {
         const rotated = await call('POST', '/kms/v1/tokenSigningKeys:rotate', {
-          as: identity,
+          as: 'identity',
           body: { algorithm },
         });
         expect(rotated.status).toBe(200);
@@ -345,7 +297,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     const token = await client!.sign({ sub: 'dave' });
     const seen = (await events(service.dataSource!)).length;
     const rotated = await call('POST', '/kms/v1/tokenSigningKeys:rotate', {
-      as: identity,
+      as: 'identity',
       body: { retireCurrent: true },
     });
     expect(rotated.status).toBe(200);
@@ -404,7 +356,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
     const options = {
       kmsUrl: proxyUrl,
       signer: identity,
-      encryptionKeyFile: setup.keys.encryptionKeyFile('identity'),
+      encryptionKeyFile: kms.keys.encryptionKeyFile('identity'),
     };
     try {
       await expect(TokenSigningKeys.start(options)).rejects.toThrow(/does not match its kid/);
@@ -428,23 +380,25 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
   });
 
   it('serves the keys to identity alone, encrypted to its own encryption key', async () => {
-    expect(await call('GET', '/kms/v1/tokenSigningKeys', { as: audit })).toMatchObject({
+    expect(await call('GET', '/kms/v1/tokenSigningKeys', { as: 'audit' })).toMatchObject({
       status: 403,
       body: { code: 'forbidden' },
     });
     expect((await call('GET', '/kms/v1/tokenSigningKeys')).status).toBe(401);
     const before = await keyRows(service.dataSource!);
-    expect((await call('POST', '/kms/v1/tokenSigningKeys:rotate', { as: audit })).status).toBe(403);
+    expect((await call('POST', '/kms/v1/tokenSigningKeys:rotate', { as: 'audit' })).status).toBe(
+      403,
+    );
     expect((await call('POST', '/kms/v1/tokenSigningKeys:rotate')).status).toBe(401);
     expect(
       await call('POST', '/kms/v1/tokenSigningKeys:rotate', {
-        as: identity,
+        as: 'identity',
         body: { algorithm: 'HS256' },
       }),
     ).toMatchObject({ status: 400, body: { code: 'validation-failed' } });
     expect(await keyRows(service.dataSource!)).toEqual(before);
 
-    const delivered = await call('GET', '/kms/v1/tokenSigningKeys', { as: identity });
+    const delivered = await call('GET', '/kms/v1/tokenSigningKeys', { as: 'identity' });
     expect(delivered.status).toBe(200);
     expect(delivered.headers.get('cache-control')).toBe('no-store');
     const keys = delivered.body['keys'] as { state: string; privateJwk?: string }[];
@@ -452,7 +406,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
       keys.map((key) => [key.state, key.state === 'PREVIOUS' ? 'undefined' : 'string']),
     );
     const jwe = keys.find((key) => key.state === 'CURRENT')!.privateJwk!;
-    const identityKey = await loadWorkloadDecryptionKey(setup.keys.encryptionKeyFile('identity'));
+    const identityKey = await loadWorkloadDecryptionKey(kms.keys.encryptionKeyFile('identity'));
     expect(decodeProtectedHeader(jwe)).toEqual({
       alg: 'ECDH-ES+A256KW',
       enc: 'A256GCM',
@@ -460,14 +414,14 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
       cty: 'jwk+json',
       epk: expect.anything(),
     });
-    const auditKey = await loadWorkloadDecryptionKey(setup.keys.encryptionKeyFile('audit'));
+    const auditKey = await loadWorkloadDecryptionKey(kms.keys.encryptionKeyFile('audit'));
     await expect(compactDecrypt(jwe, auditKey.key)).rejects.toThrow();
   });
 
   it('lets an administrator with the kms.admin scope rotate, and no one else with a token', async () => {
     const audience = 'urn:rampart:key-management';
-    const admin = await issuer.mint({ sub: 'alice', scope: 'kms.admin', audience });
-    const user = await issuer.mint({ sub: 'bob', scope: 'openid profile', audience });
+    const admin = await kms.issuer.mint({ sub: 'alice', scope: 'kms.admin', audience });
+    const user = await kms.issuer.mint({ sub: 'bob', scope: 'openid profile', audience });
     const before = await keyRows(service.dataSource!);
     expect(await call('POST', '/kms/v1/tokenSigningKeys:rotate', { token: user })).toMatchObject({
       status: 403,
@@ -489,7 +443,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
   });
 
   it('keeps private keys out of the JWK Set, the events and the database (wrapped, bound to the kid)', async () => {
-    const root = await RootKey.fromFile(setup.rootKeyFile);
+    const root = await RootKey.fromFile(kms.rootKeyFile!);
     const unwrap = (wrapped: Buffer, kid: string) =>
       root.unwrap(wrapped, tokenSigningKeyBinding(kid));
     const rows = (await keyRows(service.dataSource!)).filter((row) => row.wrapped_private_jwk);
@@ -508,7 +462,7 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
 
     const dump = [
       (await call('GET', '/kms/v1/jwks')).text,
-      (await call('GET', '/kms/v1/tokenSigningKeys', { as: identity })).text,
+      (await call('GET', '/kms/v1/tokenSigningKeys', { as: 'identity' })).text,
       (await call('GET', '/kms/openapi.json')).text,
       JSON.stringify(await events(service.dataSource!)),
       JSON.stringify(
@@ -531,11 +485,16 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
   it('answers 400 naming the missing encryption key when identity has none', async () => {
     const trustDir = await mkdtemp(join(tmpdir(), 'rampart-trust-'));
     for (const file of ['identity.pub.jwk', 'key-management.pub.jwk']) {
-      await writeFile(join(trustDir, file), await readFile(join(setup.keys.trustDir, file)));
+      await writeFile(join(trustDir, file), await readFile(join(kms.keys.trustDir, file)));
     }
     const other = await createTestDatabase('key_management');
     const bare = await startService(keyManagementService, {
-      env: { ...environment(other, setup), WORKLOAD_TRUST_DIR: trustDir },
+      env: {
+        ...kms.env,
+        DATABASE_URL: other.url,
+        DATABASE_SCHEMA: other.schema,
+        WORKLOAD_TRUST_DIR: trustDir,
+      },
     });
     try {
       const response = await fetch(`${bare.url}/kms/v1/tokenSigningKeys`, {
@@ -555,22 +514,22 @@ describe('token-signing keys (real PostgreSQL, through HTTP)', () => {
 
 describe('identity tokens signed with delivered keys (the loop closed)', () => {
   it("admits an access token identity signed, verified through key-management's own JWK Set", async () => {
-    const database = await createTestDatabase('key_management');
-    const setup = await fixtures();
+    const setup = await createKmsFixture();
     // Key-management trusts the issuer whose jwks_uri is its own JWK Set: exactly what services
     // will do once identity issues tokens with these keys.
     const port = await freePort();
     const issuerUrl = 'https://identity.rampart.test';
     const service = await startService(keyManagementService, {
-      env: environment(database, setup, {
+      env: {
+        ...setup.env,
         PORT: String(port),
         ACCESS_TOKEN_ISSUER: issuerUrl,
         ACCESS_TOKEN_JWKS_URI: `http://127.0.0.1:${port}/kms/v1/jwks`,
-      }),
+      },
     });
     const identity = await TokenSigningKeys.start({
       kmsUrl: service.url,
-      signer: await loadWorkloadSigner('identity', setup.keys.keyFile('identity')),
+      signer: setup.signer('identity'),
       encryptionKeyFile: setup.keys.encryptionKeyFile('identity'),
     });
     try {
@@ -619,42 +578,41 @@ describe('identity tokens signed with delivered keys (the loop closed)', () => {
     } finally {
       identity.stop();
       await service.stop();
-      await database.drop();
+      await setup.close();
     }
   });
 });
 
 describe('token-signing keys through a root rotation', () => {
   it('are rewrapped under the new root, and identity still signs with them', async () => {
-    const database = await createTestDatabase('key_management');
-    const setup = await fixtures();
-    const rootB = join(await mkdtemp(join(tmpdir(), 'rampart-kms-root-b-')), 'root-b.key');
-    await writeFile(rootB, randomBytes(32), { mode: 0o600 });
+    const setup = await createKmsFixture();
+    const rootB = await setup.newRootKeyFile('root-b.key');
     const wrappedBy = async (dataSource: DataSource) =>
       (
         await dataSource.query<{ wrapped_by: string }[]>(
           `SELECT wrapped_by FROM token_signing_keys WHERE wrapped_private_jwk IS NOT NULL`,
         )
       ).map((row) => row.wrapped_by);
-    const underA = await startService(keyManagementService, { env: environment(database, setup) });
+    const underA = await startService(keyManagementService, { env: setup.env });
     let kids: string[];
     try {
       kids = (await keyRows(underA.dataSource!)).map((row) => row.kid);
       expect(new Set(await wrappedBy(underA.dataSource!))).toEqual(
-        new Set([(await RootKey.fromFile(setup.rootKeyFile)).id]),
+        new Set([(await RootKey.fromFile(setup.rootKeyFile!)).id]),
       );
     } finally {
       await underA.stop();
     }
 
     const rotating = await startService(keyManagementService, {
-      env: environment(database, setup, {
+      env: {
+        ...setup.env,
         KMS_ROOT_KEY_FILE: rootB,
-        KMS_PREVIOUS_ROOT_KEY_FILES: setup.rootKeyFile,
-      }),
+        KMS_PREVIOUS_ROOT_KEY_FILES: setup.rootKeyFile!,
+      },
     });
     try {
-      const signer = await loadWorkloadSigner('identity', setup.keys.keyFile('identity'));
+      const signer = setup.signer('identity');
       await until(async () => {
         const response = await fetch(`${rotating.url}/kms/v1/root`, {
           headers: { [WORKLOAD_ASSERTION_HEADER]: await signer.assertionFor('key-management') },
@@ -677,11 +635,11 @@ describe('token-signing keys through a root rotation', () => {
 
     // Root A is gone: the keys open under root B alone, unchanged.
     const underB = await startService(keyManagementService, {
-      env: environment(database, setup, { KMS_ROOT_KEY_FILE: rootB }),
+      env: { ...setup.env, KMS_ROOT_KEY_FILE: rootB },
     });
     const identity = await TokenSigningKeys.start({
       kmsUrl: underB.url,
-      signer: await loadWorkloadSigner('identity', setup.keys.keyFile('identity')),
+      signer: setup.signer('identity'),
       encryptionKeyFile: setup.keys.encryptionKeyFile('identity'),
     });
     try {
@@ -698,19 +656,18 @@ describe('token-signing keys through a root rotation', () => {
     } finally {
       identity.stop();
       await underB.stop();
-      await database.drop();
+      await setup.close();
     }
   });
 });
 
 describe('token-signing schedule across replicas (real PostgreSQL, real timers)', () => {
-  let database: TestDatabase;
+  let setup: KmsFixture;
   const replicas: RunningService[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase('key_management');
-    const setup = await fixtures();
-    const env = environment(database, setup, { KMS_SCHEDULER_INTERVAL_SECONDS: '1' });
+    setup = await createKmsFixture();
+    const env = { ...setup.env, KMS_SCHEDULER_INTERVAL_SECONDS: '1' };
     // The second replica finds the keys the first made at start, and makes none of its own.
     replicas.push(await startService(keyManagementService, { env }));
     replicas.push(await startService(keyManagementService, { env }));
@@ -718,7 +675,7 @@ describe('token-signing schedule across replicas (real PostgreSQL, real timers)'
 
   afterAll(async () => {
     for (const replica of replicas) await replica.stop();
-    await database?.drop();
+    await setup?.close();
   });
 
   it('rotates and retires exactly once, whichever replica holds the lock', async () => {
