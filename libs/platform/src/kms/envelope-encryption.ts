@@ -87,6 +87,8 @@ export class EnvelopeEncryption {
   private readonly decryptionKeys: BoundedKeyCache<DecryptionKey>;
   /** Data keys being fetched, so that concurrent callers wait for one KMS call instead of each making one. */
   private readonly fetching = new Map<string, Promise<EncryptionKey>>();
+  /** Fetches under way when their subject was forgotten: their keys are not cached. */
+  private readonly abandoned = new WeakSet<Promise<EncryptionKey>>();
   private readonly unwrapping = new Map<string, Promise<DecryptionKey>>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -189,6 +191,13 @@ export class EnvelopeEncryption {
   forgetSubject(subject: DataSubject, keyName?: string): void {
     const names = new Set<string>(keyName ? [keyName] : []);
     const target = subjectId(subject);
+    // A data key being fetched right now must not land in the cache after this.
+    for (const [id, fetch] of this.fetching) {
+      if (id.startsWith(`[${JSON.stringify(target)},`)) {
+        this.abandoned.add(fetch);
+        this.fetching.delete(id);
+      }
+    }
     this.encryptionKeys.sweep((entry) => {
       if (entry.target !== target) return false;
       names.add(entry.keyName);
@@ -255,12 +264,16 @@ export class EnvelopeEncryption {
   ): Promise<EncryptionKey> {
     let pending = this.fetching.get(id);
     if (!pending) {
-      pending = load()
+      const fetched: Promise<EncryptionKey> = load()
         .then((entry) => {
-          this.encryptionKeys.set(id, entry);
+          // Not cached if its subject was forgotten meanwhile (a shred while fetching).
+          if (!this.abandoned.has(fetched)) this.encryptionKeys.set(id, entry);
           return entry;
         })
-        .finally(() => this.fetching.delete(id));
+        .finally(() => {
+          if (this.fetching.get(id) === fetched) this.fetching.delete(id);
+        });
+      pending = fetched;
       this.fetching.set(id, pending);
     }
     return pending;

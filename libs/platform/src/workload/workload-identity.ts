@@ -20,6 +20,8 @@ import { encryptionKeyFileName, ensureWorkloadEncryptionKey } from './workload-e
  */
 export const WORKLOAD_ASSERTION_HEADER = 'rampart-workload-assertion';
 const ALGORITHM = 'EdDSA';
+/** Explicit typing (RFC 8725 3.11): no other EdDSA JWT of ours can pass for an assertion. */
+const ASSERTION_TYPE = 'rampart-workload+jwt';
 const ASSERTION_TTL_SECONDS = 60;
 const MAX_CLOCK_SKEW_SECONDS = 5;
 const VERIFIED_CACHE_LIMIT = 10_000;
@@ -44,7 +46,7 @@ export class WorkloadSigner {
     );
     if (hit) return hit.token;
     const token = await new SignJWT({})
-      .setProtectedHeader({ alg: ALGORITHM, typ: 'rampart-workload+jwt', kid: this.service })
+      .setProtectedHeader({ alg: ALGORITHM, typ: ASSERTION_TYPE, kid: this.service })
       .setIssuer(workloadId(this.service))
       .setSubject(workloadId(this.service))
       .setAudience(workloadId(audience))
@@ -119,6 +121,7 @@ export class WorkloadVerifier {
     try {
       const { payload } = await jwtVerify(assertion, key, {
         algorithms: [ALGORITHM],
+        typ: ASSERTION_TYPE,
         issuer: workloadId(caller),
         subject: workloadId(caller),
         audience: workloadId(this.service),

@@ -11,6 +11,7 @@ const ENCRYPTION = 'A256GCM';
 /** base64url lengths: AES-KW of 32 bytes (40), GCM iv (12), 32-byte payload, GCM tag (16). */
 const SEGMENT_LENGTHS = [undefined, 54, 16, 43, 22] as const;
 const HEADER_MEMBERS = new Set(['alg', 'enc', 'kid', 'epk', 'apu', 'apv']);
+const MAX_PARTY_INFO_LENGTH = 86;
 
 /** Why the JWE is refused, or undefined when it is acceptable for a key with `fingerprint`. */
 export function wrappedKeyProblem(jwe: string, fingerprint: string): string | undefined {
@@ -34,6 +35,12 @@ export function wrappedKeyProblem(jwe: string, fingerprint: string): string | un
   }
   const unexpected = Object.keys(header).filter((member) => !HEADER_MEMBERS.has(member));
   if (unexpected.length > 0) return `unexpected header members: ${unexpected.join(', ')}`;
+  // Party info is a short label at most (base64url of up to 64 bytes): not room for content.
+  for (const member of ['apu', 'apv'] as const) {
+    const value: unknown = header[member];
+    if (value !== undefined && (typeof value !== 'string' || value.length > MAX_PARTY_INFO_LENGTH))
+      return `${member} must be at most ${MAX_PARTY_INFO_LENGTH} base64url characters`;
+  }
   const epk = header.epk as Record<string, unknown> | undefined;
   if (epk?.['kty'] !== 'EC' || epk['crv'] !== 'P-256' || 'd' in epk) {
     return 'epk must be a public EC P-256 key';
