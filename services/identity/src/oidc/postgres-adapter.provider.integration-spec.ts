@@ -11,15 +11,18 @@ import { postgresAdapterFactory } from './postgres-adapter.js';
 
 const API = 'https://reports.example/api';
 const CLIENT = { id: 'reporting-job', secret: randomBytes(32).toString('base64url') };
+const APP = { id: 'web-app', secret: randomBytes(32).toString('base64url') };
 
 /**
  * The adapter under a real oidc-provider, spoken to over HTTP: a client credentials grant stores
- * its token through the adapter, introspection finds it there, revocation deletes it.
+ * its token through the adapter, introspection finds it there, revocation deletes it; a rotated
+ * refresh token is consumed, and its reuse revokes the whole grant.
  */
-describe('PostgresAdapter under oidc-provider (client credentials over HTTP)', () => {
+describe('PostgresAdapter under oidc-provider (over HTTP)', () => {
   let storage: OidcStorageFixture;
   let server: Server;
   let issuer: string;
+  let provider: Provider;
 
   beforeAll(async () => {
     storage = await createOidcStorageFixture();
@@ -29,7 +32,7 @@ describe('PostgresAdapter under oidc-provider (client credentials over HTTP)', (
     const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
       format: 'jwk',
     });
-    const provider = new Provider(issuer, {
+    provider = new Provider(issuer, {
       adapter: postgresAdapterFactory(storage.dataSource),
       clients: [
         {
@@ -39,9 +42,24 @@ describe('PostgresAdapter under oidc-provider (client credentials over HTTP)', (
           redirect_uris: [],
           response_types: [],
         },
+        {
+          client_id: APP.id,
+          client_secret: APP.secret,
+          grant_types: ['authorization_code', 'refresh_token'],
+          redirect_uris: ['https://app.example/callback'],
+          response_types: ['code'],
+        },
       ],
+      findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+      rotateRefreshToken: true,
       jwks: { keys: [{ ...signingKey, kid: 'test', use: 'sig' }] },
-      ttl: { ClientCredentials: 600 },
+      ttl: {
+        AccessToken: 600,
+        ClientCredentials: 600,
+        Grant: 3600,
+        IdToken: 600,
+        RefreshToken: 3600,
+      },
       cookies: { keys: [randomBytes(32).toString('base64url')] },
       features: {
         devInteractions: { enabled: false },
@@ -76,8 +94,12 @@ describe('PostgresAdapter under oidc-provider (client credentials over HTTP)', (
     await storage?.close();
   });
 
-  const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
-  const post = async (path: string, form: Record<string, string>) => {
+  const post = async (
+    path: string,
+    form: Record<string, string>,
+    client: { id: string; secret: string } = CLIENT,
+  ) => {
+    const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
     const response = await fetch(`${issuer}${path}`, {
       method: 'POST',
       headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
@@ -149,5 +171,44 @@ describe('PostgresAdapter under oidc-provider (client credentials over HTTP)', (
     });
     expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_target' } });
     expect(await storage.rows()).toEqual(before);
+  });
+
+  it('rotating a refresh token consumes it, and its reuse revokes every token of the grant', async () => {
+    // The grant and first refresh token as an authorization code exchange leaves them, saved
+    // through the provider's own models (so through the adapter).
+    const grant = new provider.Grant({ accountId: 'alice', clientId: APP.id });
+    grant.addOIDCScope('openid offline_access');
+    const grantId = await grant.save();
+    const client = await provider.Client.find(APP.id);
+    const first = await new provider.RefreshToken({
+      client: client!,
+      accountId: 'alice',
+      grantId,
+      gty: 'authorization_code',
+      scope: 'openid offline_access',
+    }).save();
+    const refresh = (token: string) =>
+      post('/token', { grant_type: 'refresh_token', refresh_token: token }, APP);
+
+    const rotated = await refresh(first);
+    expect(rotated.status).toBe(200);
+    const second = rotated.body['refresh_token'] as string;
+    expect(second).toEqual(expect.any(String));
+    expect(second).not.toBe(first);
+    const [used] = await storage.rows('model = $1 AND id = $2', ['RefreshToken', first]);
+    expect(used!.consumed_at).toBeInstanceOf(Date);
+    // The grant's tokens: the used and the new refresh token, the access tokens issued with them.
+    const members = await storage.rows('grant_id = $1', [grantId]);
+    expect(members.map((row) => [row.model, row.id === first || row.id === second])).toEqual([
+      ['AccessToken', false],
+      ['RefreshToken', true],
+      ['RefreshToken', true],
+    ]);
+
+    // Reuse: the provider sees `consumed` through find and revokes the grant.
+    expect(await refresh(first)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await storage.rows('grant_id = $1', [grantId])).toEqual([]);
+    expect(await storage.rows('model = $1 AND id = $2', ['Grant', grantId])).toEqual([]);
+    expect(await refresh(second)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 });
