@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { OidcStorageModule } from './oidc/oidc-storage.module.js';
 
 /** The identity service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({})
+@Module({ imports: [OidcStorageModule] })
 export class IdentityModule {}

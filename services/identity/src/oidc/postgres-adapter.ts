@@ -1,0 +1,183 @@
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import type { DataSource } from 'typeorm';
+
+/**
+ * The models whose rows belong to a grant: revoking the grant deletes them all, whichever model's
+ * adapter is asked (the same set as oidc-provider's own memory adapter). Other models carry a
+ * `grantId` too (an Interaction names the grant it is building) but must outlive a revocation.
+ */
+const GRANT_MEMBERS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+/** A row is visible until `expires_at`; `NULL` never expires (clients registered at run time). */
+const LIVE = `(expires_at IS NULL OR expires_at > now())`;
+
+/**
+ * PostgreSQL text refuses U+0000. Lookup keys come from requests (an interaction id in a URL, a
+ * user code typed in), so a key holding one cannot match a stored row and is answered as absent
+ * rather than turned into a database error.
+ */
+const storable = (key: string) => !key.includes('\u0000');
+
+interface StoredRow {
+  payload: AdapterPayload;
+  /** `consumed_at` in epoch seconds. */
+  consumed: number | null;
+}
+
+export interface PostgresAdapterOptions {
+  /**
+   * Seconds a row stays readable past its expiry, as oidc-provider's `clockTolerance` lets a
+   * token be up to that late (its memory adapter does the same). Default 0.
+   */
+  clockToleranceSeconds?: number;
+}
+
+/**
+ * oidc-provider's storage in PostgreSQL: every model in the `oidc_models` table, one row per
+ * (model, id), the provider's payload as JSON and the columns it looks rows up by. The provider
+ * makes one adapter per model name (see `postgresAdapterFactory`). This class is the only place
+ * that builds queries on the table.
+ */
+export class PostgresAdapter implements Adapter {
+  private readonly clockTolerance: number;
+
+  constructor(
+    private readonly model: string,
+    private readonly dataSource: DataSource,
+    options: PostgresAdapterOptions = {},
+  ) {
+    this.clockTolerance = options.clockToleranceSeconds ?? 0;
+  }
+
+  /**
+   * Inserts or replaces the row in one statement, so concurrent saves of one id cannot fail on
+   * the primary key. A replaced row takes the new payload whole, as the memory adapter does: its
+   * `consumed` mark survives only if the payload carries it.
+   */
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const grantId = GRANT_MEMBERS.has(this.model) ? text(payload.grantId) : null;
+    const lifetime = typeof expiresIn === 'number' ? expiresIn + this.clockTolerance : null;
+    const consumed = typeof payload.consumed === 'number' ? payload.consumed : null;
+    await this.dataSource.query(
+      `INSERT INTO oidc_models
+         (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
+       VALUES ($1, $2, $3, $4, $5, $6,
+         now() + make_interval(secs => $7::double precision),
+         to_timestamp($8::double precision))
+       ON CONFLICT (model, id) DO UPDATE SET
+         payload = EXCLUDED.payload,
+         grant_id = EXCLUDED.grant_id,
+         user_code = EXCLUDED.user_code,
+         uid = EXCLUDED.uid,
+         expires_at = EXCLUDED.expires_at,
+         consumed_at = EXCLUDED.consumed_at`,
+      [
+        this.model,
+        id,
+        JSON.stringify(payload),
+        grantId,
+        text(payload.userCode),
+        text(payload.uid),
+        lifetime,
+        consumed,
+      ],
+    );
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return this.findOne(`id = $2`, id);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.findOne(`user_code = $2`, userCode);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.findOne(`uid = $2`, uid);
+  }
+
+  /** Marks the row used; the first use's time is kept, so a replay cannot move it. */
+  async consume(id: string): Promise<void> {
+    if (!storable(id)) return;
+    await this.dataSource.query(
+      `UPDATE oidc_models SET consumed_at = coalesce(consumed_at, now())
+        WHERE model = $1 AND id = $2`,
+      [this.model, id],
+    );
+  }
+
+  async destroy(id: string): Promise<void> {
+    if (!storable(id)) return;
+    await this.dataSource.query(`DELETE FROM oidc_models WHERE model = $1 AND id = $2`, [
+      this.model,
+      id,
+    ]);
+  }
+
+  /** Deletes every code and token of the grant, of all models, in one statement. */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    if (!storable(grantId)) return;
+    await this.dataSource.query(`DELETE FROM oidc_models WHERE grant_id = $1`, [grantId]);
+  }
+
+  /**
+   * The payload as oidc-provider stored it, with `consumed` (epoch seconds) once the row was
+   * consumed: that is how the provider sees a code or refresh token was used already.
+   */
+  private async findOne(where: string, value: string): Promise<AdapterPayload | undefined> {
+    if (!storable(value)) return undefined;
+    // A secondary key could match an expired row and a live one; the live one with the longest
+    // life is the one the memory adapter would have kept (the latest written).
+    const rows = await this.dataSource.query<StoredRow[]>(
+      `SELECT payload, floor(extract(epoch FROM consumed_at))::float8 AS consumed
+         FROM oidc_models
+        WHERE model = $1 AND ${where} AND ${LIVE}
+        ORDER BY expires_at DESC NULLS FIRST
+        LIMIT 1`,
+      [this.model, value],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return row.consumed === null ? row.payload : { ...row.payload, consumed: row.consumed };
+  }
+}
+
+/** What `new Provider(issuer, { adapter })` takes: one adapter per model name. */
+export function postgresAdapterFactory(
+  dataSource: DataSource,
+  options: PostgresAdapterOptions = {},
+): AdapterFactory {
+  return (model) => new PostgresAdapter(model, dataSource, options);
+}
+
+/**
+ * Deletes up to `batchSize` expired rows, oldest first, and returns how many went. Rows locked by
+ * a concurrent purge (another replica) are skipped rather than waited for.
+ */
+export async function purgeExpiredOidcModels(
+  dataSource: DataSource,
+  batchSize: number,
+): Promise<number> {
+  const [, deleted] = await dataSource.query<[unknown[], number]>(
+    `DELETE FROM oidc_models WHERE (model, id) IN (
+       SELECT model, id FROM oidc_models
+        WHERE expires_at <= now()
+        ORDER BY expires_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED)`,
+    [batchSize],
+  );
+  return deleted;
+}
+
+/** A lookup column's value: a non-empty string PostgreSQL can hold, or nothing to look up by. */
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' && storable(value) ? value : null;
+}
