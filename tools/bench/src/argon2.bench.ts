@@ -11,7 +11,7 @@ import { hash as argon2Hash, verify as argon2Verify, type Options } from '@node-
 import { PasswordHasher } from '@rampart/identity';
 import { table } from './stats.js';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 12);
 const SLICE_MS = Number(process.env['BENCH_SLICE_MS'] ?? 1_500);
 const CORES = availableParallelism();
 /** Logins in flight at once against PasswordHasher: more than the cores, so its queue is used. */
