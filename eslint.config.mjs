@@ -149,6 +149,7 @@ export default tseslint.config(
       'libs/platform/src/workload/**/*.ts',
       'libs/platform/src/database/**/*.ts',
       'services/key-management/src/root-of-trust/**/*.ts',
+      'services/identity/src/passwords/common-passwords.ts',
     ],
     rules: { 'security/detect-non-literal-fs-filename': 'off' },
   },

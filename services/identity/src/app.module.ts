@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { OidcStorageModule } from './oidc/oidc-storage.module.js';
+import { PasswordsModule } from './passwords/passwords.module.js';
 
 /** The identity service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [OidcStorageModule] })
+@Module({ imports: [OidcStorageModule, PasswordsModule] })
 export class IdentityModule {}

@@ -1,1 +1,4 @@
 export { identityService } from './identity.service.js';
+export { PasswordHasher } from './passwords/password-hasher.js';
+export { PasswordPolicy } from './passwords/password-policy.js';
+export type { PasswordRejection, PasswordVerdict } from './passwords/password-policy.js';

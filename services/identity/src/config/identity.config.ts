@@ -1,4 +1,17 @@
+import type { z } from 'zod';
 import { dataServiceConfigSchema } from '@rampart/platform';
+import { checkPasswordConfig, passwordConfigShape } from '../passwords/password.config.js';
+
+/** Environment of the identity service (fields; the schema below adds cross-field rules). */
+export const identityConfigFields = dataServiceConfigSchema.extend({
+  ...passwordConfigShape,
+});
 
 /** Environment of the identity service; its own variables are added here as features land. */
-export const identityConfigSchema = dataServiceConfigSchema;
+export const identityConfigSchema = identityConfigFields.superRefine((config, context) => {
+  const issue = (variable: string, message: string) =>
+    context.addIssue({ code: 'custom', path: [variable], message });
+  checkPasswordConfig(config, issue);
+});
+
+export type IdentityConfig = z.infer<typeof identityConfigSchema>;
