@@ -150,6 +150,7 @@ export default tseslint.config(
       'libs/platform/src/database/**/*.ts',
       'services/key-management/src/root-of-trust/**/*.ts',
       'services/identity/src/passwords/common-passwords.ts',
+      'services/identity/src/mail/local-mailbox.ts',
     ],
     rules: { 'security/detect-non-literal-fs-filename': 'off' },
   },

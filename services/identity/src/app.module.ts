@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { MailModule } from './mail/mail.module.js';
 import { OidcStorageModule } from './oidc/oidc-storage.module.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
 
 /** The identity service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [OidcStorageModule, PasswordsModule] })
+@Module({ imports: [OidcStorageModule, PasswordsModule, MailModule] })
 export class IdentityModule {}

@@ -1,10 +1,12 @@
 import type { z } from 'zod';
 import { dataServiceConfigSchema } from '@rampart/platform';
+import { checkMailConfig, mailConfigShape } from '../mail/mail.config.js';
 import { checkPasswordConfig, passwordConfigShape } from '../passwords/password.config.js';
 
 /** Environment of the identity service (fields; the schema below adds cross-field rules). */
 export const identityConfigFields = dataServiceConfigSchema.extend({
   ...passwordConfigShape,
+  ...mailConfigShape,
 });
 
 /** Environment of the identity service; its own variables are added here as features land. */
@@ -12,6 +14,7 @@ export const identityConfigSchema = identityConfigFields.superRefine((config, co
   const issue = (variable: string, message: string) =>
     context.addIssue({ code: 'custom', path: [variable], message });
   checkPasswordConfig(config, issue);
+  checkMailConfig(config, issue);
 });
 
 export type IdentityConfig = z.infer<typeof identityConfigSchema>;

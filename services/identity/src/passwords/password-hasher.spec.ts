@@ -181,6 +181,8 @@ describe('password hashing configuration', () => {
         ...weak,
         RAMPART_MODE: 'production',
         RAMPART_ALLOW_INSECURE_DEV_DEFAULTS: 'true',
+        IDENTITY_SMTP_URL: 'smtps://relay.example.com',
+        IDENTITY_MAIL_FROM: 'no-reply@example.com',
       }),
     ).toThrow(/refused when RAMPART_MODE=production/);
     expect(() =>
