@@ -3,9 +3,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { createLogger, loadConfig } from '@rampart/platform';
+import { identityConfigSchema } from '../config/identity.config.js';
+import { createMailer } from './mail.module.js';
 import { SmtpMailer } from './smtp-mailer.js';
 
 /** What a real SMTP server received: envelope, raw message, and whether the session used TLS. */
@@ -46,6 +50,18 @@ async function startSmtpServer(options: SMTPServerOptions = {}) {
     received,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A real platform logger writing JSON lines into memory, to check what mail logs. */
+function capturedLogger() {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: createLogger('identity', 'info', stream), text: () => chunks.join('') };
 }
 
 type Running = Awaited<ReturnType<typeof startSmtpServer>>;
@@ -101,11 +117,13 @@ describe('SmtpMailer against a real SMTP server (smtp-server)', () => {
 
   it('delivers a message with the right envelope, headers and bodies', async () => {
     const smtp = await server({ hideSTARTTLS: true });
+    const log = capturedLogger();
     const mailer = track(
       new SmtpMailer({
         url: `smtp://127.0.0.1:${smtp.port}`,
         from: 'Rampart <no-reply@rampart.example>',
         requireTLS: false,
+        logger: log.logger,
       }),
     );
 
@@ -128,6 +146,11 @@ describe('SmtpMailer against a real SMTP server (smtp-server)', () => {
     expect(mail!.raw).toContain('Open https://id.example/verify?code=abc123 to verify.');
     expect(mail!.raw).toMatch(/^Content-Type: text\/html/m);
     expect(messageId).toMatch(/^<.+@.+>$/);
+    // Logged: the message id and the recipient's domain; never the body or the whole address.
+    expect(log.text()).toContain(messageId);
+    expect(log.text()).toContain('"recipientDomain":"example.org"');
+    expect(log.text()).not.toContain('abc123');
+    expect(log.text()).not.toContain('ada@');
   });
 
   it('refuses to send over plain SMTP when TLS is required and the server offers no STARTTLS', async () => {
@@ -220,6 +243,25 @@ describe('SmtpMailer against a real SMTP server (smtp-server)', () => {
     await expect(
       mailer.send({ to: 'ada@example.org, eve@evil.example', subject: 'Hi', text: 'x' }),
     ).rejects.toMatchObject({ code: 'validation-failed' });
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it('in production, requires STARTTLS even if IDENTITY_SMTP_REQUIRE_TLS reached it as false', async () => {
+    const smtp = await server({ disabledCommands: ['STARTTLS'] });
+    const config = loadConfig('identity', identityConfigSchema, {
+      PORT: '0',
+      WORKLOAD_KEY_FILE: '/nonexistent/identity.jwk',
+      WORKLOAD_TRUST_DIR: '/nonexistent',
+      DATABASE_URL: 'postgres://localhost/identity',
+      RAMPART_MODE: 'production',
+      IDENTITY_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      IDENTITY_MAIL_FROM: 'no-reply@rampart.example',
+    });
+    // The config refuses the flag off in production; createMailer does not rely on that alone.
+    const mailer = track(createMailer({ ...config, IDENTITY_SMTP_REQUIRE_TLS: false }));
+    await expect(mailer.send({ to: 'ada@example.org', subject: 'x', text: 'y' })).rejects.toThrow(
+      /STARTTLS/,
+    );
     expect(smtp.received).toHaveLength(0);
   });
 });
