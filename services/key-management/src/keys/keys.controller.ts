@@ -105,8 +105,11 @@ export class KeysController {
     name: string,
   ): Promise<never> {
     if (!(error instanceof RampartError && error.code === 'conflict')) throw error;
-    const existing = await this.material.key(name);
-    const ring = existing.key_ring === SYSTEM_KEY_RING ? UNREACHABLE_RING : existing.key_ring;
+    // The row cache may still remember the name as free (for up to a second): then nobody sees it.
+    this.material.forget(name);
+    const existing = await this.material.key(name).catch(() => undefined);
+    const ring =
+      existing && existing.key_ring !== SYSTEM_KEY_RING ? existing.key_ring : UNREACHABLE_RING;
     await this.policies.authorize(caller, 'get', { ring, key: name }).catch(() => {
       throw operationForbidden('create', { ring, key: name });
     });
