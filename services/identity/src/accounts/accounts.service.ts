@@ -141,8 +141,9 @@ export class AccountsService {
   async verifyEmail(token: string): Promise<Account> {
     if (!TOKEN.test(token)) throw verificationLinkInvalid();
     const row = await this.dataSource.transaction(async (transaction) => {
+      // (UPDATE ... RETURNING answers [rows, count] through TypeORM's pg driver.)
       // Consuming in one conditional UPDATE makes the token single use even under concurrent clicks.
-      const [consumed] = await transaction.query<{ account_id: string }[]>(
+      const [[consumed]] = await transaction.query<[{ account_id: string }[], number]>(
         `UPDATE email_verifications SET consumed_at = now()
           WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > now()
           RETURNING account_id`,
