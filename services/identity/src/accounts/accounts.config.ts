@@ -10,8 +10,6 @@ export const accountsConfigShape = {
     .url()
     .default('http://localhost:8080')
     .transform((url) => url.replace(/\/+$/, '')),
-  /** How long an e-mail verification link works, in hours. */
-  IDENTITY_EMAIL_VERIFICATION_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
 };
 
 const _accountsConfigObject = z.object(accountsConfigShape);

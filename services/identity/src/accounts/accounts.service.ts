@@ -57,6 +57,8 @@ const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 /** 32 random bytes in base64url without padding. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const UNIQUE_VIOLATION = '23505';
+/** How long a verification link works: a day covers slow mail and the next morning. */
+const VERIFICATION_TTL_HOURS = 24;
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest();
 
@@ -68,7 +70,6 @@ const sha256 = (token: string) => createHash('sha256').update(token).digest();
 @Injectable()
 export class AccountsService {
   private readonly issuer: string;
-  private readonly verificationTtlHours: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -80,7 +81,6 @@ export class AccountsService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.issuer = config.RAMPART_ISSUER;
-    this.verificationTtlHours = config.IDENTITY_EMAIL_VERIFICATION_TTL_HOURS;
   }
 
   /**
@@ -117,7 +117,7 @@ export class AccountsService {
         await transaction.query(
           `INSERT INTO email_verifications (token_hash, account_id, expires_at)
            VALUES ($1, $2, now() + make_interval(hours => $3))`,
-          [sha256(token), id, this.verificationTtlHours],
+          [sha256(token), id, VERIFICATION_TTL_HOURS],
         );
         await this.outbox.write(transaction, AccountEvents.registered, {
           subject: id,
@@ -307,7 +307,7 @@ export class AccountsService {
       text:
         `Hello ${username},\n\n` +
         `please confirm your e-mail address by opening this link:\n\n${link}\n\n` +
-        `The link works once and expires in ${this.verificationTtlHours} hours. ` +
+        `The link works once and expires in ${VERIFICATION_TTL_HOURS} hours. ` +
         `If you did not create an account, ignore this message.\n`,
     };
   }
