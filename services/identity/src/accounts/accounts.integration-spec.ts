@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { RampartError, startService, type RunningService } from '@rampart/platform';
+import { RampartError, createLogger, startService, type RunningService } from '@rampart/platform';
 import {
   createTestDatabase,
   createTestWorkloadKeys,
@@ -24,6 +24,8 @@ describe('accounts (identity service booted on real PostgreSQL, local mailbox)',
   let mailbox: LocalMailbox;
   /** Every password, hash and token the tests handled: none may appear in an event. */
   const secrets = new Set<string>();
+  /** Every log line the service wrote (at debug level, so nothing is filtered out). */
+  const logLines: string[] = [];
 
   async function query<T>(sql: string, parameters: unknown[] = []): Promise<T[]> {
     return service.dataSource!.query<T[]>(sql, parameters);
@@ -91,6 +93,7 @@ describe('accounts (identity service booted on real PostgreSQL, local mailbox)',
         WORKLOAD_TRUST_DIR: keys.trustDir,
         IDENTITY_MAILBOX_DIR: join(folder, 'mailbox'),
       },
+      logger: createLogger('identity', 'debug', { write: (line: string) => logLines.push(line) }),
     });
     accounts = service.app.get(AccountsService);
     mailbox = new LocalMailbox(join(folder, 'mailbox'), 'unused@example.org');
@@ -334,7 +337,7 @@ describe('accounts (identity service booted on real PostgreSQL, local mailbox)',
     ).toMatchObject({ code: 'not-found' });
   });
 
-  it('never writes a password, password hash or verification token into an event', async () => {
+  it('never writes a password, password hash or verification token into an event or a log line', async () => {
     const payloads = await query<{ payload: string }>(`SELECT payload FROM outbox`);
     const identityEvents = payloads.filter((row) => row.payload.includes('rampart.identity.'));
     expect(identityEvents.length).toBeGreaterThan(10);
@@ -342,6 +345,11 @@ describe('accounts (identity service booted on real PostgreSQL, local mailbox)',
     for (const { payload } of identityEvents) {
       for (const secret of secrets) expect(payload).not.toContain(secret);
       expect(payload).not.toMatch(/\$argon2/);
+    }
+    const accountLines = logLines.filter((line) => line.includes('"accountId"'));
+    expect(accountLines.length).toBeGreaterThan(5);
+    for (const line of logLines) {
+      for (const secret of secrets) expect(line).not.toContain(secret);
     }
   });
 });
