@@ -2,3 +2,10 @@ export { identityService } from './identity.service.js';
 export { PasswordHasher } from './passwords/password-hasher.js';
 export { PasswordPolicy } from './passwords/password-policy.js';
 export type { PasswordRejection, PasswordVerdict } from './passwords/password-policy.js';
+export { AccountsService } from './accounts/accounts.service.js';
+export type {
+  Account,
+  AccountStatus,
+  AuthenticationResult,
+  LoginContext,
+} from './accounts/accounts.service.js';

@@ -10,6 +10,7 @@ import { KeyEvents } from './key-management/key.events.js';
 import { KeyAccessEvents, KeyPolicyEvents } from './key-management/key-access.events.js';
 import { SharedObjectEvents } from './key-management/shared-object.events.js';
 import { TokenSigningKeyEvents } from './key-management/token-signing-key.events.js';
+import { AccountEvents, LoginEvents } from './identity/account.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -26,6 +27,8 @@ export const EVENT_CATALOGUE = [
   KeyPolicyEvents.updated,
   ...Object.values(SharedObjectEvents),
   ...Object.values(TokenSigningKeyEvents),
+  ...Object.values(AccountEvents),
+  ...Object.values(LoginEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { dataServiceConfigSchema } from '@rampart/platform';
+import { accountsConfigShape } from '../accounts/accounts.config.js';
 import { checkMailConfig, mailConfigShape } from '../mail/mail.config.js';
 import { checkPasswordConfig, passwordConfigShape } from '../passwords/password.config.js';
 
@@ -7,6 +8,7 @@ import { checkPasswordConfig, passwordConfigShape } from '../passwords/password.
 export const identityConfigFields = dataServiceConfigSchema.extend({
   ...passwordConfigShape,
   ...mailConfigShape,
+  ...accountsConfigShape,
 });
 
 /** Environment of the identity service; its own variables are added here as features land. */

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { MailModule } from '../mail/mail.module.js';
+import { PasswordsModule } from '../passwords/passwords.module.js';
+import { AccountsService } from './accounts.service.js';
+
+/** Accounts: registration, e-mail verification, password sign-in, password change, deletion request. */
+@Module({
+  imports: [PasswordsModule, MailModule],
+  providers: [AccountsService],
+  exports: [AccountsService],
+})
+export class AccountsModule {}
