@@ -3,12 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { RampartError, createLogger, startService, type RunningService } from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  type TestDatabase,
-} from '@rampart/platform/testing-support';
+import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
 import { identityService } from '../identity.service.js';
+import { identityTestEnv } from '../testing/identity-test-env.js';
 import { LocalMailbox } from '../mail/local-mailbox.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { AccountsService } from './accounts.service.js';
@@ -81,18 +78,9 @@ describe('accounts (identity service booted on real PostgreSQL, local mailbox)',
 
   beforeAll(async () => {
     database = await createTestDatabase('identity');
-    const keys = await createTestWorkloadKeys(['identity']);
     folder = await mkdtemp(join(tmpdir(), 'rampart-identity-accounts-'));
     service = await startService(identityService, {
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: database.url,
-        DATABASE_SCHEMA: database.schema,
-        WORKLOAD_KEY_FILE: keys.keyFile('identity'),
-        WORKLOAD_TRUST_DIR: keys.trustDir,
-        IDENTITY_MAILBOX_DIR: join(folder, 'mailbox'),
-      },
+      env: await identityTestEnv(database, { IDENTITY_MAILBOX_DIR: join(folder, 'mailbox') }),
       logger: createLogger('identity', 'debug', { write: (line: string) => logLines.push(line) }),
     });
     accounts = service.app.get(AccountsService);

@@ -3,12 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startService, type RunningService } from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  type TestDatabase,
-} from '@rampart/platform/testing-support';
+import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
 import { identityService } from '../identity.service.js';
+import { identityTestEnv } from '../testing/identity-test-env.js';
 import { LocalMailbox } from './local-mailbox.js';
 import { MAILER, type Mailer } from './mailer.js';
 
@@ -29,17 +26,8 @@ describe('mail in the identity service (booted on real PostgreSQL)', () => {
   });
 
   it('provides the local mailbox in development, where a developer reads what was sent', async () => {
-    const keys = await createTestWorkloadKeys(['identity']);
     service = await startService(identityService, {
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: database.url,
-        DATABASE_SCHEMA: database.schema,
-        WORKLOAD_KEY_FILE: keys.keyFile('identity'),
-        WORKLOAD_TRUST_DIR: keys.trustDir,
-        IDENTITY_MAILBOX_DIR: join(folder, 'mailbox'),
-      },
+      env: await identityTestEnv(database, { IDENTITY_MAILBOX_DIR: join(folder, 'mailbox') }),
     });
     const mailer = service.app.get<Mailer>(MAILER);
     expect(mailer).toBeInstanceOf(LocalMailbox);

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startService, type RunningService } from '@rampart/platform';
-import {
-  createTestDatabase,
-  createTestWorkloadKeys,
-  type TestDatabase,
-} from '@rampart/platform/testing-support';
+import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
 import { identityService } from '../identity.service.js';
+import { identityTestEnv } from '../testing/identity-test-env.js';
 import { PasswordHasher } from './password-hasher.js';
 import { PasswordPolicy } from './password-policy.js';
 
@@ -16,15 +13,7 @@ describe('passwords in the identity service (booted on real PostgreSQL)', () => 
 
   beforeAll(async () => {
     database = await createTestDatabase('identity');
-    const keys = await createTestWorkloadKeys(['identity']);
-    env = {
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: database.url,
-      DATABASE_SCHEMA: database.schema,
-      WORKLOAD_KEY_FILE: keys.keyFile('identity'),
-      WORKLOAD_TRUST_DIR: keys.trustDir,
-    };
+    env = await identityTestEnv(database);
   });
 
   afterAll(async () => {
