@@ -1,14 +1,14 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { ConfigError, createLogger, loadConfig } from '@rampart/platform';
+import { ConfigError, loadConfig } from '@rampart/platform';
 import { identityConfigSchema } from '../config/identity.config.js';
 import { LocalMailbox } from './local-mailbox.js';
 import { createMailer } from './mail.module.js';
 import { assertSendable, isMailAddress, parseSender, recipientDomain } from './mailer.js';
 import { SmtpMailer } from './smtp-mailer.js';
+import { capturedLogger } from '../testing/captured-logger.js';
 
 const baseEnv = {
   PORT: '0',
@@ -29,18 +29,6 @@ function refusedVariables(env: Record<string, string>): string[] {
     if (!(error instanceof ConfigError)) throw error;
     return error.issues.map((issue) => issue.variable);
   }
-}
-
-/** A real platform logger writing JSON lines into memory, to check what mail logs. */
-function capturedLogger() {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: createLogger('identity', 'info', stream), text: () => chunks.join('') };
 }
 
 describe('LocalMailbox', () => {

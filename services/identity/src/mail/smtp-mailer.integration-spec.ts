@@ -3,14 +3,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { createLogger, loadConfig } from '@rampart/platform';
+import { loadConfig } from '@rampart/platform';
 import { identityConfigSchema } from '../config/identity.config.js';
 import { createMailer } from './mail.module.js';
 import { SmtpMailer } from './smtp-mailer.js';
+import { capturedLogger } from '../testing/captured-logger.js';
 
 /** What a real SMTP server received: envelope, raw message, and whether the session used TLS. */
 interface Received {
@@ -50,18 +50,6 @@ async function startSmtpServer(options: SMTPServerOptions = {}) {
     received,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** A real platform logger writing JSON lines into memory, to check what mail logs. */
-function capturedLogger() {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: createLogger('identity', 'info', stream), text: () => chunks.join('') };
 }
 
 type Running = Awaited<ReturnType<typeof startSmtpServer>>;
