@@ -181,9 +181,12 @@ export async function startAllInOne(
         )),
       );
     }
-    const started = outcomes.flatMap((outcome) =>
-      outcome.status === 'fulfilled' ? [outcome.value] : [],
-    );
+    const order = (service: RunningService) =>
+      DATA_SERVICES.findIndex((definition) => definition.name === service.name);
+    // Listed in the service map's order, whatever order they started in.
+    const started = outcomes
+      .flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
+      .sort((a, b) => order(a) - order(b));
     for (const service of started) stops.push(() => service.stop());
     // Stopping runs these two first (newest first): the transport refuses new deliveries, then
     // every relay stops, before any consumer's database goes away.
