@@ -3,7 +3,8 @@ import { AccountsModule } from './accounts/accounts.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { OidcStorageModule } from './oidc/oidc-storage.module.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
+import { ScimModule } from './scim/scim.module.js';
 
 /** The identity service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [OidcStorageModule, PasswordsModule, MailModule, AccountsModule] })
+@Module({ imports: [OidcStorageModule, PasswordsModule, MailModule, AccountsModule, ScimModule] })
 export class IdentityModule {}
