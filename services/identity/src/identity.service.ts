@@ -1,8 +1,9 @@
-import { IdentityLifecycle } from '@rampart/contracts';
+import { IdentityLifecycle, ScimEvents } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { IdentityModule } from './app.module.js';
 import { identityConfigSchema } from './config/identity.config.js';
 import { identityMigrations } from './database/migrations/index.js';
+import { scimRoutes } from './scim/scim.routes.js';
 
 export const identityService = defineDataService({
   name: 'identity',
@@ -12,4 +13,6 @@ export const identityService = defineDataService({
   configSchema: identityConfigSchema,
   migrations: identityMigrations,
   startedEvent: IdentityLifecycle.started,
+  produces: [...Object.values(ScimEvents)],
+  routes: [...scimRoutes],
 });

@@ -16,7 +16,7 @@ import {
   GROUPS_FILTER,
   GROUPS_SORT,
 } from './scim.schemas.js';
-import { optionalText, orderBy, requiredText, withVersionCheck } from './scim.write.js';
+import { lockedWrite, optionalText, orderBy, requiredText } from './scim.write.js';
 
 /**
  * The most members a group holds. It bounds what one request can make the service load and
@@ -51,9 +51,9 @@ const columns = (projection: Projection = {}) =>
 const translateFilter = createScimFilterTranslator(GROUPS_FILTER);
 
 /**
- * SCIM Groups: a name, the provisioner's id for it, and user members. Writes change only the
- * membership rows that differ, under a compare-and-set on the group's version, in one
- * transaction with the event naming the members added and removed.
+ * SCIM Groups: a name, the provisioner's id for it, and user members. A write locks the group
+ * row, changes only the membership rows that differ and writes the event naming the members
+ * added and removed, in one transaction.
  */
 @Injectable()
 export class ScimGroupsService {
@@ -68,7 +68,7 @@ export class ScimGroupsService {
   }
 
   async get(id: string, projection: Projection = {}) {
-    const row = await this.find(id, projection);
+    const row = await this.find(this.dataSource.manager, id, projection);
     if (!row) throw resourceNotFound('Group');
     return this.toResource(row);
   }
@@ -128,23 +128,18 @@ export class ScimGroupsService {
   }
 
   async delete(id: string, ifMatch: string | undefined, principal: Principal): Promise<void> {
-    await withVersionCheck(
-      () => this.find(id, { excluded: new Set(['members']) }),
+    await lockedWrite(
+      this.dataSource,
+      (transaction) => this.find(transaction, id, { excluded: new Set(['members']) }, true),
       'Group',
       ifMatch,
-      (current) =>
-        this.dataSource.transaction(async (transaction) => {
-          const [, deleted] = await transaction.query<[unknown[], number]>(
-            `DELETE FROM groups WHERE id = $1 AND version = $2`,
-            [id, current.version],
-          );
-          if (deleted !== 1) return undefined;
-          await this.outbox.write(transaction, ScimEvents.groupDeleted, {
-            subject: id,
-            data: { actor: scimActor(principal), groupId: id },
-          });
-          return true;
-        }),
+      async (transaction) => {
+        await transaction.query(`DELETE FROM groups WHERE id = $1`, [id]);
+        await this.outbox.write(transaction, ScimEvents.groupDeleted, {
+          subject: id,
+          data: { actor: scimActor(principal), groupId: id },
+        });
+      },
     );
   }
 
@@ -154,60 +149,63 @@ export class ScimGroupsService {
     principal: Principal,
     next: (current: GroupRow) => GroupInput,
   ) {
-    await withVersionCheck(
-      () => this.find(id),
-      'Group',
-      ifMatch,
-      async (current) => {
-        const input = next(current);
-        const before = new Set((current.members ?? []).map((m) => m.value.toLowerCase()));
-        const after = new Set(input.members);
-        const added = input.members.filter((memberId) => !before.has(memberId));
-        const removed = [...before].filter((memberId) => !after.has(memberId));
-        const changed = [
-          ...(current.display_name !== input.displayName ? ['displayName'] : []),
-          ...(current.external_id !== input.externalId ? ['externalId'] : []),
-          ...(added.length + removed.length > 0 ? ['members'] : []),
-        ];
-        if (changed.length === 0) return true;
-        return this.translateConflicts(() =>
-          this.dataSource.transaction(async (transaction) => {
-            const [, updated] = await transaction.query<[unknown[], number]>(
-              `UPDATE groups SET display_name = $3, external_id = $4,
-                      version = version + 1, updated_at = now()
-                WHERE id = $1 AND version = $2`,
-              [id, current.version, input.displayName, input.externalId],
+    await this.translateConflicts(() =>
+      lockedWrite(
+        this.dataSource,
+        (transaction) => this.find(transaction, id, {}, true),
+        'Group',
+        ifMatch,
+        async (transaction, current) => {
+          const input = next(current);
+          const before = new Set((current.members ?? []).map((m) => m.value.toLowerCase()));
+          const after = new Set(input.members);
+          const added = input.members.filter((memberId) => !before.has(memberId));
+          const removed = [...before].filter((memberId) => !after.has(memberId));
+          const changed = [
+            ...(current.display_name !== input.displayName ? ['displayName'] : []),
+            ...(current.external_id !== input.externalId ? ['externalId'] : []),
+            ...(added.length + removed.length > 0 ? ['members'] : []),
+          ];
+          if (changed.length === 0) return;
+          await transaction.query(
+            `UPDATE groups SET display_name = $2, external_id = $3,
+                    version = version + 1, updated_at = now()
+              WHERE id = $1`,
+            [id, input.displayName, input.externalId],
+          );
+          if (removed.length > 0) {
+            await transaction.query(
+              `DELETE FROM group_members WHERE group_id = $1 AND account_id = ANY($2::uuid[])`,
+              [id, removed],
             );
-            if (updated !== 1) return undefined;
-            if (removed.length > 0) {
-              await transaction.query(
-                `DELETE FROM group_members WHERE group_id = $1 AND account_id = ANY($2::uuid[])`,
-                [id, removed],
-              );
-            }
-            await addMembers(transaction, id, added);
-            await this.outbox.write(transaction, ScimEvents.groupUpdated, {
-              subject: id,
-              data: {
-                actor: scimActor(principal),
-                groupId: id,
-                changed,
-                addedMembers: added,
-                removedMembers: removed,
-              },
-            });
-            return true;
-          }),
-        );
-      },
+          }
+          await addMembers(transaction, id, added);
+          await this.outbox.write(transaction, ScimEvents.groupUpdated, {
+            subject: id,
+            data: {
+              actor: scimActor(principal),
+              groupId: id,
+              changed,
+              addedMembers: added,
+              removedMembers: removed,
+            },
+          });
+        },
+      ),
     );
     return this.get(id);
   }
 
-  private async find(id: string, projection: Projection = {}): Promise<GroupRow | undefined> {
+  /** The group, or undefined; `lock` locks the group row until the transaction ends. */
+  private async find(
+    manager: EntityManager,
+    id: string,
+    projection: Projection = {},
+    lock = false,
+  ): Promise<GroupRow | undefined> {
     if (!UUID.test(id)) return undefined;
-    const [row] = await this.dataSource.query<GroupRow[]>(
-      `SELECT ${columns(projection)} FROM groups g WHERE g.id = $1`,
+    const [row] = await manager.query<GroupRow[]>(
+      `SELECT ${columns(projection)} FROM groups g WHERE g.id = $1${lock ? ' FOR UPDATE OF g' : ''}`,
       [id],
     );
     return row;

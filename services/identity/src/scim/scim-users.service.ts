@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ScimEvents } from '@rampart/contracts';
 import { Outbox, SERVICE_CONFIG, type Principal } from '@rampart/platform';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { IdentityConfig } from '../config/identity.config.js';
 import { isMailAddress } from '../mail/mailer.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
@@ -19,13 +19,7 @@ import {
   USERS_FILTER,
   USERS_SORT,
 } from './scim.schemas.js';
-import {
-  optionalText,
-  orderBy,
-  readBoolean,
-  requiredText,
-  withVersionCheck,
-} from './scim.write.js';
+import { optionalText, orderBy, readBoolean, requiredText, lockedWrite } from './scim.write.js';
 
 /**
  * A SCIM userName: 1 to 64 letters, digits and `. _ - @ +`, starting with a letter or digit.
@@ -34,6 +28,7 @@ import {
  */
 const SCIM_USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const UNIQUE_VIOLATION = '23505';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface UserRow {
   id: string;
@@ -70,9 +65,8 @@ const columns = (projection: Projection = {}) =>
 const translateFilter = createScimFilterTranslator(USERS_FILTER);
 
 /**
- * SCIM Users over the accounts table. Every write is one transaction with its event; a change
- * applies only to the version it was computed from (compare-and-set on `version`), so two
- * concurrent PATCHes cannot lose each other's changes. Passwords are policy-checked and hashed
+ * SCIM Users over the accounts table. Every write is one transaction with its event, computed
+ * from the row read under lock, so two concurrent PATCHes cannot lose each other's changes. Passwords are policy-checked and hashed
  * like a self-chosen one, never stored or returned in any other form.
  */
 @Injectable()
@@ -90,7 +84,7 @@ export class ScimUsersService {
   }
 
   async get(id: string, projection: Projection = {}) {
-    const row = await this.find(id, projection);
+    const row = await this.find(this.dataSource.manager, id, projection);
     if (!row) throw resourceNotFound('User');
     return this.toResource(row);
   }
@@ -156,14 +150,27 @@ export class ScimUsersService {
   /** PUT: the body replaces every writable attribute; an absent password keeps the current one. */
   async replace(id: string, body: unknown, ifMatch: string | undefined, principal: Principal) {
     const input = this.read(body);
-    return this.write(id, ifMatch, principal, () => input);
+    const passwordHash = await this.passwordHash(input, false);
+    return this.write(id, ifMatch, principal, passwordHash, () => input);
   }
 
-  /** PATCH: the operations are applied to the current resource, then written like a PUT. */
+  /**
+   * PATCH: the operations are applied to the current resource, then written like a PUT. They are
+   * applied once before the row is locked, to refuse bad requests and hash a new password
+   * without holding the lock, and again to the locked row, which is what gets written.
+   */
   async patch(id: string, body: unknown, ifMatch: string | undefined, principal: Principal) {
-    return this.write(id, ifMatch, principal, (current) =>
-      this.read(applyPatch(this.writable(current), body, USER_SCHEMA, USER_PATCHABLE)),
-    );
+    const patched = (row: UserRow) =>
+      this.read(applyPatch(this.writable(row), body, USER_SCHEMA, USER_PATCHABLE));
+    const preview = await this.find(this.dataSource.manager, id);
+    if (!preview) throw resourceNotFound('User');
+    const passwordHash = await this.passwordHash(patched(preview), false);
+    return this.write(id, ifMatch, principal, passwordHash, (current) => {
+      const input = patched(current);
+      // The password is the request's own value; its policy check may depend on the names.
+      if (input.password !== undefined) this.checkPolicy(input.password, input);
+      return input;
+    });
   }
 
   /**
@@ -171,28 +178,23 @@ export class ScimUsersService {
    * its groups get a new version, since their member lists changed.
    */
   async delete(id: string, ifMatch: string | undefined, principal: Principal): Promise<void> {
-    await withVersionCheck(
-      () => this.find(id, { excluded: new Set(['groups']) }),
+    await lockedWrite(
+      this.dataSource,
+      (transaction) => this.find(transaction, id, { excluded: new Set(['groups']) }, true),
       'User',
       ifMatch,
-      (current) =>
-        this.dataSource.transaction(async (transaction) => {
-          await transaction.query(
-            `UPDATE groups SET version = version + 1, updated_at = now()
-              WHERE id IN (SELECT group_id FROM group_members WHERE account_id = $1)`,
-            [id],
-          );
-          const [, deleted] = await transaction.query<[unknown[], number]>(
-            `DELETE FROM accounts WHERE id = $1 AND version = $2`,
-            [id, current.version],
-          );
-          if (deleted !== 1) return undefined; // changed meanwhile: check again
-          await this.outbox.write(transaction, ScimEvents.userDeleted, {
-            subject: id,
-            data: { actor: scimActor(principal), userId: id },
-          });
-          return true;
-        }),
+      async (transaction) => {
+        await transaction.query(
+          `UPDATE groups SET version = version + 1, updated_at = now()
+            WHERE id IN (SELECT group_id FROM group_members WHERE account_id = $1)`,
+          [id],
+        );
+        await transaction.query(`DELETE FROM accounts WHERE id = $1`, [id]);
+        await this.outbox.write(transaction, ScimEvents.userDeleted, {
+          subject: id,
+          data: { actor: scimActor(principal), userId: id },
+        });
+      },
     );
   }
 
@@ -200,70 +202,76 @@ export class ScimUsersService {
     id: string,
     ifMatch: string | undefined,
     principal: Principal,
+    passwordHash: string | undefined,
     next: (current: UserRow) => UserInput,
   ) {
-    const row = await withVersionCheck(
-      () => this.find(id),
-      'User',
-      ifMatch,
-      async (current) => {
-        const input = next(current);
-        const changed = this.changes(current, input);
-        if (changed.length === 0) return current;
-        const passwordHash = await this.passwordHash(input, false);
-        return this.translateConflicts(() =>
-          this.dataSource.transaction(async (transaction) => {
-            // An account whose holder asked for deletion stays so: `active` cannot revive it.
-            const [[updated]] = await transaction.query<[UserRow[], number]>(
-              `UPDATE accounts AS a SET
-                 username = $3, email = $4,
-                 email_verified_at = CASE WHEN email = $4 AND email_verified_at IS NOT NULL
-                                          THEN email_verified_at ELSE now() END,
-                 status = CASE WHEN status = 'DELETION_REQUESTED' THEN status
-                               WHEN $5 THEN 'ACTIVE' ELSE 'DISABLED' END,
-                 given_name = $6, family_name = $7, display_name = $8, external_id = $9,
-                 password_hash = coalesce($10, password_hash),
-                 password_changed_at = CASE WHEN $10::text IS NULL THEN password_changed_at
-                                            ELSE now() END,
-                 version = version + 1, updated_at = now()
-               WHERE id = $1 AND version = $2
-               RETURNING ${columns()}`,
-              [
-                id,
-                current.version,
-                input.userName,
-                input.email,
-                input.active,
-                input.givenName,
-                input.familyName,
-                input.displayName,
-                input.externalId,
-                passwordHash ?? null,
-              ],
-            );
-            if (!updated) return undefined; // changed meanwhile: check again
-            await this.outbox.write(transaction, ScimEvents.userUpdated, {
-              subject: id,
-              data: {
-                actor: scimActor(principal),
-                userId: id,
-                changed,
-                active: updated.status === 'ACTIVE',
-              },
-            });
-            return updated;
-          }),
-        );
-      },
+    const row = await this.translateConflicts(() =>
+      lockedWrite(
+        this.dataSource,
+        (transaction) => this.find(transaction, id, {}, true),
+        'User',
+        ifMatch,
+        async (transaction, current) => {
+          const input = next(current);
+          const changed = this.changes(current, input);
+          if (changed.length === 0) return current;
+          // An account whose holder asked for deletion stays so: `active` cannot revive it.
+          const [[updated]] = await transaction.query<[UserRow[], number]>(
+            `UPDATE accounts AS a SET
+               username = $2, email = $3,
+               email_verified_at = CASE WHEN email = $3 AND email_verified_at IS NOT NULL
+                                        THEN email_verified_at ELSE now() END,
+               status = CASE WHEN status = 'DELETION_REQUESTED' THEN status
+                             WHEN $4 THEN 'ACTIVE' ELSE 'DISABLED' END,
+               given_name = $5, family_name = $6, display_name = $7, external_id = $8,
+               password_hash = coalesce($9, password_hash),
+               password_changed_at = CASE WHEN $9::text IS NULL THEN password_changed_at
+                                          ELSE now() END,
+               version = version + 1, updated_at = now()
+             WHERE id = $1
+             RETURNING ${columns()}`,
+            [
+              id,
+              input.userName,
+              input.email,
+              input.active,
+              input.givenName,
+              input.familyName,
+              input.displayName,
+              input.externalId,
+              input.password === undefined ? null : passwordHash,
+            ],
+          );
+          await this.outbox.write(transaction, ScimEvents.userUpdated, {
+            subject: id,
+            data: {
+              actor: scimActor(principal),
+              userId: id,
+              changed,
+              active: updated!.status === 'ACTIVE',
+            },
+          });
+          return updated!;
+        },
+      ),
     );
     return this.toResource(row);
   }
 
-  private async find(id: string, projection: Projection = {}): Promise<UserRow | undefined> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
-      return undefined;
-    const [row] = await this.dataSource.query<UserRow[]>(
-      `SELECT ${columns(projection)} FROM accounts a WHERE a.id = $1`,
+  /**
+   * The user, or undefined. `lock` takes the row lock an UPDATE takes (FOR NO KEY UPDATE) until
+   * the transaction ends: it orders writers to this user, yet lets a group write check its
+   * foreign key to the account meanwhile, so a user write and a group write never deadlock.
+   */
+  private async find(
+    manager: EntityManager,
+    id: string,
+    projection: Projection = {},
+    lock = false,
+  ): Promise<UserRow | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const [row] = await manager.query<UserRow[]>(
+      `SELECT ${columns(projection)} FROM accounts a WHERE a.id = $1${lock ? ' FOR NO KEY UPDATE OF a' : ''}`,
       [id],
     );
     return row;
@@ -340,13 +348,18 @@ export class ScimUsersService {
     if (input.password === undefined) {
       return creating ? this.hasher.hash(randomBytes(32).toString('base64url')) : undefined;
     }
-    const verdict = this.policy.check(input.password, [input.userName, input.email]);
+    this.checkPolicy(input.password, input);
+    return this.hasher.hash(input.password);
+  }
+
+  /** The password policy of self-registration, with the user's names as identifiers. */
+  private checkPolicy(password: string, input: UserInput): void {
+    const verdict = this.policy.check(password, [input.userName, input.email]);
     if (!verdict.ok) {
       throw invalidValue(
         `password does not meet the password policy (${verdict.reason}; ${verdict.minLength} to ${verdict.maxLength} characters, not common, not the user's name or address).`,
       );
     }
-    return this.hasher.hash(input.password);
   }
 
   private async translateConflicts<T>(write: () => Promise<T>): Promise<T> {

@@ -59,11 +59,6 @@ export function preconditionFailed(): RampartError {
   );
 }
 
-/** Writers kept colliding on the same resource (no If-Match given): the client may retry. */
-export function concurrentModification(): RampartError {
-  return new RampartError('conflict', 'The resource is being changed concurrently; retry.');
-}
-
 /**
  * The SCIM error body for a problem document. Field issues of a `validation-failed` problem are
  * folded into `detail`, since the SCIM body has no place for them. A 400 without a `scimType`

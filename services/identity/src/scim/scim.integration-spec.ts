@@ -748,6 +748,43 @@ describe('SCIM 2.0 at /scim/v2 (identity service on real PostgreSQL, real HTTP, 
     });
   });
 
+  it('keeps every change when writers race on one group (compare-and-set, recomputed)', async () => {
+    const users = await Promise.all(
+      Array.from({ length: 6 }, (_, index) => createUser(`race-${index}`)),
+    );
+    const created = await call('POST', '/Groups', { body: { displayName: 'Race' } });
+    const answers = await Promise.all(
+      users.map((racer) =>
+        call('PATCH', `/Groups/${created.body.id}`, {
+          body: {
+            schemas: [PATCH_OP],
+            Operations: [{ op: 'add', path: 'members', value: [{ value: racer.id }] }],
+          },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(users.map(() => 200));
+    const final = await call('GET', `/Groups/${created.body.id}`);
+    expect(final.body.members.map((m) => m.value).sort()).toEqual(users.map((u) => u.id).sort());
+    expect(final.body.meta.version).toBe('W/"7"');
+  });
+
+  it('documents the SCIM routes in the OpenAPI document', async () => {
+    const document = (await (await fetch(`${service.url}/oidc/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { security: unknown[] }>>;
+    };
+    for (const path of ['/scim/v2/Users', '/scim/v2/Users/{id}', '/scim/v2/Groups/{id}']) {
+      expect(document.paths[path]).toBeDefined();
+    }
+    expect(Object.keys(document.paths['/scim/v2/Users/{id}']!).sort()).toEqual([
+      'delete',
+      'get',
+      'patch',
+      'put',
+    ]);
+    expect(document.paths['/scim/v2/Schemas']!['get']!.security).toEqual([{ accessToken: [] }]);
+  });
+
   it('never returns or records a password or a password hash', async () => {
     const hashes = await service.dataSource!.query<{ password_hash: string }[]>(
       `SELECT password_hash FROM accounts`,

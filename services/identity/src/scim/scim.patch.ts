@@ -254,7 +254,24 @@ function applyAt(document: Document, op: Operation['op'], path: PatchPath, value
     document[name] = elements.filter((element) => !removed.has(valueKey(element) ?? ''));
     return;
   }
-  document[name] = op === 'add' ? [...elements, ...values] : values;
+  document[name] = op === 'add' ? [...elements, ...withoutOtherPrimary(elements, values)] : values;
+}
+
+/**
+ * Adding a value marked primary takes the mark from the others (RFC 7643 section 2.4: at most
+ * one primary value), so that `add emails [{..., primary: true}]` makes the new address primary.
+ */
+function withoutOtherPrimary(elements: unknown[], added: unknown[]): unknown[] {
+  if (added.some((value) => isObject(value) && member(value, 'primary') === true)) {
+    for (const element of elements) {
+      if (isObject(element)) {
+        for (const key of Object.keys(element)) {
+          if (key.toLowerCase() === 'primary') element[key] = false;
+        }
+      }
+    }
+  }
+  return added;
 }
 
 /** The `value` sub-attribute of an element, compared ignoring case (ids, addresses). */

@@ -1,36 +1,28 @@
-import {
-  concurrentModification,
-  invalidValue,
-  preconditionFailed,
-  resourceNotFound,
-} from './scim.errors.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import { invalidValue, preconditionFailed, resourceNotFound } from './scim.errors.js';
 import { etagMatches, member, type ListQuery } from './scim.resource.js';
 
-/** How often a write is recomputed when another writer changed the resource in between. */
-const MAX_ATTEMPTS = 5;
-
 /**
- * Runs a compare-and-set write: loads the resource, checks `If-Match` against its version, and
- * lets `attempt` write conditionally on that version. `attempt` answers undefined when the
- * version moved meanwhile; the write is then recomputed on the new state (or refused with 412
- * if the client asked for the version it had seen).
+ * Runs a write on one resource in a transaction: `load` reads it with its row locked
+ * (`FOR UPDATE`), `If-Match` is checked against that version, and `write` computes and stores
+ * the change from what it read. Concurrent writers to one resource thus queue up and each
+ * sees the previous one's result: no change is lost, and no writer has to retry.
  */
-export async function withVersionCheck<R extends { version: number }, T>(
-  load: () => Promise<R | undefined>,
+export async function lockedWrite<R extends { version: number }, T>(
+  dataSource: DataSource,
+  load: (transaction: EntityManager) => Promise<R | undefined>,
   resourceType: 'User' | 'Group',
   ifMatch: string | undefined,
-  attempt: (current: R) => Promise<T | undefined>,
+  write: (transaction: EntityManager, current: R) => Promise<T>,
 ): Promise<T> {
-  for (let tries = 0; tries < MAX_ATTEMPTS; tries++) {
-    const current = await load();
+  return dataSource.transaction(async (transaction) => {
+    const current = await load(transaction);
     if (!current) throw resourceNotFound(resourceType);
     if (ifMatch !== undefined && !etagMatches(ifMatch, current.version)) {
       throw preconditionFailed();
     }
-    const result = await attempt(current);
-    if (result !== undefined) return result;
-  }
-  throw concurrentModification();
+    return write(transaction, current);
+  });
 }
 
 /** PostgreSQL text cannot hold NUL; refused as bad input rather than failing in the database. */
