@@ -570,6 +570,7 @@ describe('SCIM 2.0 at /scim/v2 (identity service on real PostgreSQL, real HTTP, 
         400,
         'invalidSyntax',
       );
+      expectScimError(await call('POST', '/Users', { raw: '' }), 400, 'invalidSyntax');
       expectScimError(
         await call('POST', '/Users', {
           body: { userName: 'huge', displayName: 'x'.repeat(1024 * 1024 + 1) },
@@ -594,6 +595,12 @@ describe('SCIM 2.0 at /scim/v2 (identity service on real PostgreSQL, real HTTP, 
       expectScimError(await call('GET', '/Users/00000000-0000-4000-8000-000000000000'), 404);
       expectScimError(await call('GET', '/Users/not-a-uuid'), 404);
       expectScimError(await call('GET', '/Nothing'), 404);
+      // With a charset parameter, as Okta sends it.
+      const charset = await call('POST', '/Users', {
+        body: { userName: 'charset-client', emails: [{ value: 'charset@example.org' }] },
+        headers: { 'content-type': 'application/scim+json; charset=utf-8' },
+      });
+      expect(charset.status).toBe(201);
       // application/json works as well as application/scim+json.
       const json = await call('POST', '/Users', {
         body: { userName: 'json-client', emails: [{ value: 'json@example.org' }] },
