@@ -155,8 +155,6 @@ export class ScimDiscoveryController {
   serviceProviderConfig() {
     return {
       schemas: [CONFIG_SCHEMA],
-      documentationUri:
-        'https://github.com/rampart/rampart/blob/main/docs/architecture/identity.md#scim',
       patch: { supported: true },
       bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
       filter: { supported: true, maxResults: MAX_PAGE_SIZE },

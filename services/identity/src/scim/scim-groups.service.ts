@@ -86,8 +86,8 @@ export class ScimGroupsService {
         : await this.dataSource.query<GroupRow[]>(
             `SELECT ${columns(query.projection)} FROM groups g WHERE ${where.sql}
               ORDER BY ${orderBy(GROUPS_SORT, query, 'g')}
-              LIMIT ${query.count} OFFSET ${query.startIndex - 1}`,
-            parameters,
+              LIMIT $${parameters.length + 1} OFFSET $${parameters.length + 2}`,
+            [...parameters, query.count, query.startIndex - 1],
           );
     return { total, resources: rows.map((row) => this.toResource(row)) };
   }

@@ -66,8 +66,9 @@ const translateFilter = createScimFilterTranslator(USERS_FILTER);
 
 /**
  * SCIM Users over the accounts table. Every write is one transaction with its event, computed
- * from the row read under lock, so two concurrent PATCHes cannot lose each other's changes. Passwords are policy-checked and hashed
- * like a self-chosen one, never stored or returned in any other form.
+ * from the row read under lock, so two concurrent PATCHes cannot lose each other's changes.
+ * Passwords are policy-checked and hashed like a self-chosen one, never stored or returned in
+ * any other form.
  */
 @Injectable()
 export class ScimUsersService {
@@ -102,8 +103,8 @@ export class ScimUsersService {
         : await this.dataSource.query<UserRow[]>(
             `SELECT ${columns(query.projection)} FROM accounts a WHERE ${where.sql}
               ORDER BY ${orderBy(USERS_SORT, query, 'a')}
-              LIMIT ${query.count} OFFSET ${query.startIndex - 1}`,
-            parameters,
+              LIMIT $${parameters.length + 1} OFFSET $${parameters.length + 2}`,
+            [...parameters, query.count, query.startIndex - 1],
           );
     return { total, resources: rows.map((row) => this.toResource(row)) };
   }

@@ -461,6 +461,33 @@ describe('SCIM 2.0 at /scim/v2 (identity service on real PostgreSQL, real HTTP, 
       ]);
     });
 
+    it("refuses a PATCH that takes another user's name, and does not revive a closing account", async () => {
+      const first = await createUser('first-of-two');
+      const second = await createUser('second-of-two');
+      expectScimError(
+        await call('PATCH', `/Users/${second.id}`, {
+          body: {
+            schemas: [PATCH_OP],
+            Operations: [{ op: 'replace', path: 'userName', value: 'FIRST-of-two' }],
+          },
+        }),
+        409,
+        'uniqueness',
+      );
+      expect((await call('GET', `/Users/${second.id}`)).body['userName']).toBe('second-of-two');
+
+      await accounts.requestDeletion(first.id);
+      const revived = await call('PUT', `/Users/${first.id}`, {
+        body: {
+          userName: 'first-of-two',
+          emails: [{ value: 'first-of-two@example.org' }],
+          active: true,
+        },
+      });
+      expect(revived.status).toBe(200);
+      expect(revived.body['active']).toBe(false);
+    });
+
     it('refuses bad PATCH requests with the SCIM error types', async () => {
       const user = await createUser('badpatch');
       const patch = (operations: unknown) =>
