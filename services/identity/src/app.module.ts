@@ -4,7 +4,17 @@ import { BootstrapModule } from './bootstrap/bootstrap.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 
 /** The identity service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [OidcModule, PasswordsModule, MailModule, AccountsModule, BootstrapModule] })
+@Module({
+  imports: [
+    OidcModule,
+    PasswordsModule,
+    MailModule,
+    AccountsModule,
+    BootstrapModule,
+    SessionsModule,
+  ],
+})
 export class IdentityModule {}

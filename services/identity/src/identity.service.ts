@@ -5,6 +5,7 @@ import {
   OidcClientEvents,
   OidcGrantEvents,
   OidcRequestEvents,
+  SessionEvents,
 } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { IdentityModule } from './app.module.js';
@@ -25,5 +26,6 @@ export const identityService = defineDataService({
     ...Object.values(OidcClientEvents),
     ...Object.values(OidcGrantEvents),
     ...Object.values(OidcRequestEvents),
+    ...Object.values(SessionEvents),
   ],
 });
