@@ -250,7 +250,8 @@ export class AccountsService {
 
   /**
    * Marks the account for deletion: sign-in is refused from now on, and the event tells the
-   * services holding the person's data. Asking again changes nothing and emits nothing.
+   * services holding the person's data. Every sign-in session ends with it (with its grants;
+   * back-channel logout once committed). Asking again changes nothing and emits nothing.
    */
   async requestDeletion(accountId: string): Promise<void> {
     let ended: EndedSession[] = [];

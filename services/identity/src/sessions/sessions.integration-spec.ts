@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Provider from 'oidc-provider';
+import { fetch as undiciFetch } from 'undici';
 import {
   LOGGER,
   RampartError,
@@ -29,6 +30,9 @@ const MAX_SECONDS = 3600;
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
 const SAFARI_IOS =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+
+/** A relying party that asked for back-channel logout. */
+const RELYING_PARTY = { id: 'notes-app', secret: randomBytes(32).toString('base64url') };
 
 interface Browser {
   userAgent: string;
@@ -55,6 +59,10 @@ describe('sessions (identity on real PostgreSQL, real oidc-provider over HTTP)',
   let issuer: URL;
   /** Who the stand-in login page signs in. */
   let signingIn = '';
+  let publicKey: KeyObject;
+  /** The relying party's back-channel logout endpoint and what it received. */
+  let receiver: Server;
+  const logoutTokens: string[] = [];
 
   const query = <T>(sql: string, parameters: unknown[] = []) =>
     service.dataSource!.query<T[]>(sql, parameters);
@@ -165,21 +173,53 @@ describe('sessions (identity on real PostgreSQL, real oidc-provider over HTTP)',
     const logger = service.app.get<Logger>(LOGGER);
     issuer = new URL(config.RAMPART_ISSUER);
 
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const token = new URLSearchParams(body).get('logout_token');
+        if (token) logoutTokens.push(token);
+        response.statusCode = 200;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+
+    const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    publicKey = keyPair.publicKey;
     const signingKey = {
-      ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+      ...keyPair.privateKey.export({ format: 'jwk' }),
       kid: 'sessions-test',
       alg: 'ES256',
     } as PrivateSigningJwk;
-    provider = new Provider(
-      config.RAMPART_ISSUER,
-      providerConfiguration({
-        issuer: config.RAMPART_ISSUER,
-        config,
-        dataSource: service.dataSource!,
-        signingKeys: [signingKey],
-        cookieKeys: [randomBytes(32).toString('base64url')],
-      }),
-    );
+    const configuration = providerConfiguration({
+      issuer: config.RAMPART_ISSUER,
+      config,
+      dataSource: service.dataSource!,
+      signingKeys: [signingKey],
+      cookieKeys: [randomBytes(32).toString('base64url')],
+    });
+    provider = new Provider(config.RAMPART_ISSUER, {
+      ...configuration,
+      clients: [
+        ...(configuration.clients ?? []),
+        {
+          client_id: RELYING_PARTY.id,
+          client_secret: RELYING_PARTY.secret,
+          redirect_uris: ['https://notes.example/callback'],
+          scope: 'openid offline_access',
+          backchannel_logout_uri: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/logout`,
+          backchannel_logout_session_required: true,
+        },
+      ],
+      // Test only: the receiver listens on loopback, which the provider's SSRF protection (the
+      // dispatcher it passes) refuses; everything else is the configured fetch.
+      fetch: (url, init) =>
+        undiciFetch(url as string, {
+          ...(init as Parameters<typeof undiciFetch>[1]),
+          dispatcher: undefined,
+        }),
+    });
     // As OidcProviderHost does: behind the gateway, Secure cookies, then the sessions middleware.
     provider.proxy = true;
     provider.maxIpsCount = 1;
@@ -215,6 +255,7 @@ describe('sessions (identity on real PostgreSQL, real oidc-provider over HTTP)',
 
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
+    await new Promise((resolve) => receiver?.close(resolve));
     await service?.stop();
     await database?.drop();
     if (folder) await rm(folder, { recursive: true, force: true });
@@ -511,5 +552,65 @@ describe('sessions (identity on real PostgreSQL, real oidc-provider over HTTP)',
     await sessions.purgeEndedRecords(1000);
     // The live session's record stays however old its last activity; the ended one goes.
     expect((await records()).map((row) => row.uid)).toEqual([second!.id]);
+  });
+
+  it('sends back-channel logout, signed by the provider, to the clients of ended sessions that asked', async () => {
+    const leo = await newAccount('leo');
+    await signIn(leo, FIREFOX, '203.0.113.120');
+    const [session] = await sessions.listForAccount(leo);
+    // The session also signed in to the relying party (as an authorization request would record).
+    const grant = new provider.Grant({ clientId: RELYING_PARTY.id, accountId: leo });
+    grant.addOIDCScope('openid');
+    const grantId = await grant.save();
+    const stored = await provider.Session.findByUid(session!.id);
+    stored!.authorizations = {
+      ...stored!.authorizations,
+      [RELYING_PARTY.id]: { grantId, sid: 'sid-of-notes' },
+    };
+    await stored!.save(60);
+
+    const ended = await service.dataSource!.transaction((transaction) =>
+      sessions.revokeAllWithin(transaction, leo, selfActor(leo), 'revoked'),
+    );
+    expect(ended).toEqual([
+      {
+        uid: session!.id,
+        accountId: leo,
+        clients: expect.arrayContaining([
+          { clientId: RELYING_PARTY.id, sid: 'sid-of-notes' },
+          { clientId: ACCOUNT_CENTRE_CLIENT_ID, sid: expect.any(String) },
+        ]),
+      },
+    ]);
+    expect(logoutTokens).toEqual([]);
+    await sessions.notifyClients(ended, provider);
+
+    // One logout token, for the relying party only (the account centre asked for none).
+    expect(logoutTokens).toHaveLength(1);
+    const [header, payload, signature] = logoutTokens[0]!.split('.');
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(`${header}.${payload}`),
+        { key: publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature!, 'base64url'),
+      ),
+    ).toBe(true);
+    expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toMatchObject({
+      alg: 'ES256',
+      typ: 'logout+jwt',
+    });
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(claims).toMatchObject({
+      iss: issuer.origin,
+      aud: RELYING_PARTY.id,
+      sub: leo,
+      sid: 'sid-of-notes',
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    });
+    expect(claims).not.toHaveProperty('nonce');
   });
 });

@@ -6,6 +6,7 @@ import {
   type SESSION_REVOKERS,
 } from '@rampart/contracts';
 import { LOGGER, Outbox, RampartError, SERVICE_CONFIG, type Logger } from '@rampart/platform';
+import type Provider from 'oidc-provider';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { IdentityConfig } from '../config/identity.config.js';
 import { OidcProviderHost } from '../oidc/oidc-provider-host.js';
@@ -209,11 +210,14 @@ export class SessionsService {
    * OpenID Connect back-channel logout to every client of the ended sessions that registered a
    * `backchannel_logout_uri`, through the provider's own implementation (a signed logout token
    * with `sub` and `sid`). Best effort: the sessions are already gone; a client that cannot be
-   * reached is logged, not retried.
+   * reached is logged, not retried. The provider refuses to call special-use addresses (loopback,
+   * private networks: its SSRF protection), so only clients on public addresses are told.
    */
-  async notifyClients(ended: readonly EndedSession[]): Promise<void> {
-    if (!this.host.enabled || ended.length === 0) return;
-    const provider = this.host.provider;
+  async notifyClients(
+    ended: readonly EndedSession[],
+    provider: Provider | undefined = this.host.enabled ? this.host.provider : undefined,
+  ): Promise<void> {
+    if (!provider || ended.length === 0) return;
     await Promise.all(
       ended.flatMap((session) =>
         session.clients.map(async ({ clientId, sid }) => {
