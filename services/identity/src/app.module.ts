@@ -5,9 +5,18 @@ import { MailModule } from './mail/mail.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
 import { ScimModule } from './scim/scim.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 
 /** The identity service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
 @Module({
-  imports: [OidcModule, PasswordsModule, MailModule, AccountsModule, BootstrapModule, ScimModule],
+  imports: [
+    OidcModule,
+    PasswordsModule,
+    MailModule,
+    AccountsModule,
+    BootstrapModule,
+    ScimModule,
+    SessionsModule,
+  ],
 })
 export class IdentityModule {}

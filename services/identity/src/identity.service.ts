@@ -6,6 +6,7 @@ import {
   OidcGrantEvents,
   OidcRequestEvents,
   ScimEvents,
+  SessionEvents,
 } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { IdentityModule } from './app.module.js';
@@ -28,6 +29,7 @@ export const identityService = defineDataService({
     ...Object.values(OidcGrantEvents),
     ...Object.values(OidcRequestEvents),
     ...Object.values(ScimEvents),
+    ...Object.values(SessionEvents),
   ],
   routes: [...scimRoutes],
 });

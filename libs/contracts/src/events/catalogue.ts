@@ -13,6 +13,7 @@ import { TokenSigningKeyEvents } from './key-management/token-signing-key.events
 import { AccountEvents, LoginEvents } from './identity/account.events.js';
 import { OidcClientEvents, OidcGrantEvents, OidcRequestEvents } from './identity/oidc.events.js';
 import { ScimEvents } from './identity/scim.events.js';
+import { SessionEvents } from './identity/session.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -35,6 +36,7 @@ export const EVENT_CATALOGUE = [
   ...Object.values(OidcGrantEvents),
   ...Object.values(OidcRequestEvents),
   ...Object.values(ScimEvents),
+  ...Object.values(SessionEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -3,6 +3,7 @@ import { CreateOidcModels1764700000000 } from './1764700000000-create-oidc-model
 import { CreateAccounts1764800000000 } from './1764800000000-create-accounts.js';
 import { AddAccountProfile1764900000000 } from './1764900000000-add-account-profile.js';
 import { CreateScimGroups1765000000000 } from './1765000000000-create-scim-groups.js';
+import { CreateSessions1765100000000 } from './1765100000000-create-sessions.js';
 
 /** The identity schema's migrations, oldest first (the platform adds its messaging tables before them). */
 export const identityMigrations: MigrationClass[] = [
@@ -10,4 +11,5 @@ export const identityMigrations: MigrationClass[] = [
   CreateAccounts1764800000000,
   AddAccountProfile1764900000000,
   CreateScimGroups1765000000000,
+  CreateSessions1765100000000,
 ];
