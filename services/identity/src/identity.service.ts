@@ -10,6 +10,7 @@ import { defineDataService } from '@rampart/platform';
 import { IdentityModule } from './app.module.js';
 import { identityConfigSchema } from './config/identity.config.js';
 import { identityMigrations } from './database/migrations/index.js';
+import { signingKeysConsumer } from './oidc/signing-keys.consumer.js';
 
 export const identityService = defineDataService({
   name: 'identity',
@@ -26,4 +27,5 @@ export const identityService = defineDataService({
     ...Object.values(OidcGrantEvents),
     ...Object.values(OidcRequestEvents),
   ],
+  consumers: [signingKeysConsumer],
 });
