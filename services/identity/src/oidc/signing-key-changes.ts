@@ -2,9 +2,6 @@ import pg from 'pg';
 import type { Logger } from '@rampart/platform';
 import { SIGNING_KEYS_CHANGED_CHANNEL } from './signing-keys.consumer.js';
 
-/** Pause before listening again after the session dropped. */
-const RECONNECT_MS = 5_000;
-
 /**
  * Tells this replica when key-management changed the token-signing keys: LISTENs, on a dedicated
  * session, for the notification `signingKeysConsumer` sends. After the session drops (and comes
@@ -17,7 +14,13 @@ export class SigningKeyChanges {
   private stopped = false;
 
   constructor(
-    private readonly options: { databaseUrl: string; logger: Logger; onChange: () => void },
+    private readonly options: {
+      databaseUrl: string;
+      logger: Logger;
+      onChange: () => void;
+      /** Pause before listening again after the session dropped (default 5 s). */
+      reconnectMs?: number;
+    },
   ) {}
 
   /** Starts listening; a failure to connect is logged and retried, never fatal. */
@@ -67,7 +70,7 @@ export class SigningKeyChanges {
     this.retry = setTimeout(() => {
       this.retry = undefined;
       void this.listen(true);
-    }, RECONNECT_MS);
+    }, this.options.reconnectMs ?? 5_000);
     this.retry.unref();
   }
 }
