@@ -9,3 +9,6 @@ export type {
   AuthenticationResult,
   LoginContext,
 } from './accounts/accounts.service.js';
+// The provider itself: for first-party code in this process (all-in-one's protocol tests seed
+// grants through it, since signing in needs the pages).
+export { OidcProviderHost } from './oidc/oidc-provider-host.js';
