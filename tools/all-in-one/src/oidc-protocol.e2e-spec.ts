@@ -243,6 +243,7 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
       for (const [name, values] of algorithmLists) {
         expect([name, values]).toEqual([name, expect.not.arrayContaining(['none'])]);
       }
+      expect(metadata['backchannel_logout_supported']).toBe(true);
       expect(metadata.dpop_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256']));
     });
 
@@ -867,6 +868,20 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
       expect(payload['cnf']).toEqual({
         jkt: await calculateJwkThumbprint(await exportJWK(keyPair.publicKey)),
       });
+    });
+
+    it('a DPoP-bound token is no bearer token: the APIs, which check no proof, refuse it', async () => {
+      const keyPair = await client.randomDPoPKeyPair('ES256');
+      const bound = await client.clientCredentialsGrant(
+        admin,
+        { resource: `${issuer}/kms`, scope: 'kms.admin' },
+        { DPoP: client.getDPoPHandle(admin, keyPair) },
+      );
+      secrets.add(bound.access_token);
+      const response = await gateway('/kms/v1/keys?keyRing=identity', {
+        headers: { authorization: `Bearer ${bound.access_token}` },
+      });
+      expect(response.status).toBe(401);
     });
   });
 
