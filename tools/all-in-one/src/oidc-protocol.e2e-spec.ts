@@ -645,12 +645,12 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
         error: 'invalid_request',
         description: 'failed to parse the request body',
       });
-      // Past the gateway's own limit the request never reaches identity.
+      // The provider stops reading at 56 KiB, however large the body (the gateway streams it).
       const huge = await gateway('/oidc/token', {
         ...form({ grant_type: 'client_credentials', scope: 'x'.repeat(2 * 1024 * 1024) }),
       });
-      expect(huge.status).toBeGreaterThanOrEqual(400);
-      expect(huge.status).toBeLessThan(500);
+      expect(huge.status).toBe(400);
+      expect(await huge.json()).toMatchObject({ error: 'invalid_request' });
     });
 
     it('a tampered token: inactive at introspection, invalid_token at userinfo', async () => {
@@ -833,6 +833,37 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
         headers: { authorization: `Bearer ${first.access_token}` },
       });
       expect(after.status).toBe(401);
+    });
+
+    it('expired tokens: refused at the token endpoint, inactive, invalid_token at userinfo', async () => {
+      const seeded = await seedGrant();
+      const tokens = await client.refreshTokenGrant(spa, await seeded.refreshToken());
+      secrets.add(tokens.access_token);
+      secrets.add(tokens.refresh_token!);
+      // Opaque tokens are stored under their value: make both look issued long ago.
+      await database.query(
+        `UPDATE identity.oidc_models
+            SET expires_at = now() - interval '5 seconds',
+                payload = (payload::jsonb || jsonb_build_object('exp', extract(epoch FROM now())::int - 5))::json
+          WHERE id = ANY($1::text[])`,
+        [[tokens.access_token, tokens.refresh_token!]],
+      );
+      await expect(refusal(client.refreshTokenGrant(spa, tokens.refresh_token!))).resolves.toEqual({
+        error: 'invalid_grant',
+        status: 400,
+      });
+      expect((await client.tokenIntrospection(spa, tokens.access_token)).active).toBe(false);
+      expect((await client.tokenIntrospection(spa, tokens.refresh_token!)).active).toBe(false);
+      const userinfo = await gateway('/oidc/userinfo', {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      expect(userinfo.status).toBe(401);
+      expect(userinfo.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+      await eventually(REFUSED, {
+        endpoint: 'grant',
+        error: 'invalid_grant',
+        clientId: publicClientId,
+      });
     });
 
     it('revokes a refresh token and, with it, the grant', async () => {
