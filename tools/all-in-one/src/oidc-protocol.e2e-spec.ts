@@ -653,6 +653,44 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
       expect(await huge.json()).toMatchObject({ error: 'invalid_request' });
     });
 
+    it.each([
+      ['GET', '/oidc/auth', undefined, undefined],
+      [
+        'GET',
+        '/oidc/auth?client_id=x&request_uri=urn:ietf:params:oauth:request_uri:nope',
+        undefined,
+        undefined,
+      ],
+      ['GET', '/oidc/auth?client_id=x&request=not.a.jwt&response_type=code', undefined, undefined],
+      ['POST', '/oidc/token', undefined, undefined],
+      ['POST', '/oidc/token', 'text/plain', 'grant_type=client_credentials'],
+      ['POST', '/oidc/token', 'application/json', '{"grant_type":"client_credentials"}'],
+      ['POST', '/oidc/token', 'application/x-www-form-urlencoded', '%%%&&&==='],
+      ['POST', '/oidc/token/introspection', 'application/x-www-form-urlencoded', 'token=x'],
+      ['POST', '/oidc/token/revocation', 'application/x-www-form-urlencoded', 'token=x'],
+      ['POST', '/oidc/device/auth', 'application/x-www-form-urlencoded', 'client_id=nope'],
+      ['POST', '/oidc/par', 'application/x-www-form-urlencoded', 'client_id=nope'],
+      ['GET', '/oidc/userinfo', undefined, undefined],
+      ['GET', '/oidc/register/nope', undefined, undefined],
+      ['DELETE', '/oidc/register/nope', undefined, undefined],
+      ['PUT', '/oidc/register/nope', 'application/json', '[]'],
+      ['GET', '/oidc/no-such-endpoint', undefined, undefined],
+      ['GET', '/.well-known/no-such-document', undefined, undefined],
+    ])('%s %s: refused without a server error', async (method, path, type, body) => {
+      const response = await gateway(path, {
+        method,
+        headers: {
+          ...(type ? { 'content-type': type } : {}),
+          // Garbage credentials where the endpoint wants some.
+          authorization: 'Basic %%%not-base64',
+          dpop: 'not-a-proof',
+        },
+        ...(body !== undefined ? { body } : {}),
+      });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+    });
+
     it('a tampered token: inactive at introspection, invalid_token at userinfo', async () => {
       const { access_token: token } = await client.clientCredentialsGrant(admin, { scope: 'scim' });
       const [header, payload, signature] = token.split('.') as [string, string, string];
