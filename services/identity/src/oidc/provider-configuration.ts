@@ -6,6 +6,7 @@ import {
 } from 'oidc-provider';
 import type { PrivateSigningJwk } from '@rampart/platform';
 import type { DataSource } from 'typeorm';
+import { fetch as undiciFetch } from 'undici';
 import type { IdentityConfig } from '../config/identity.config.js';
 import { CLAIMS_BY_SCOPE, findActiveAccountClaims } from './account-claims.js';
 import { postgresAdapterFactory } from './postgres-adapter.js';
@@ -80,6 +81,17 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
 
   return {
     adapter: postgresAdapterFactory(dataSource),
+    // The provider's outgoing requests (back-channel logout, a client's jwks_uri, sector
+    // identifiers) carry its SSRF guard: a dispatcher that refuses loopback, private and
+    // link-local addresses, built from the process's global undici Agent. Importing undici 8 (as
+    // @rampart/platform does) makes that a v8 Agent, which Node's built-in fetch (undici 7) rejects
+    // ("invalid onRequestStart method"), so every such request failed. undici's own fetch speaks
+    // the same dispatcher version.
+    fetch: (url, init) =>
+      undiciFetch(
+        url as Parameters<typeof undiciFetch>[0],
+        init as Parameters<typeof undiciFetch>[1],
+      ),
     jwks: { keys: settings.signingKeys.map((key) => ({ ...key, use: 'sig' })) },
     cookies: {
       names: COOKIE_NAMES,
