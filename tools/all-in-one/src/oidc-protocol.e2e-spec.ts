@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomInt } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +193,11 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
     response_types: ['code'],
     scope: 'openid profile offline_access',
   };
+
+  /** The provider instance serving requests now, in this process (see "user grants"). */
+  const identityProvider = () =>
+    platform.services.find((service) => service.name === 'identity')!.app.get(OidcProviderHost)
+      .provider;
 
   const providerJwks = () => createRemoteJWKSet(new URL(`${issuer}/oidc/jwks`));
 
@@ -748,8 +755,7 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
     });
 
     async function seedGrant() {
-      const identity = platform.services.find((service) => service.name === 'identity')!;
-      const provider = identity.app.get(OidcProviderHost).provider;
+      const provider = identityProvider();
       const grant = new provider.Grant({ accountId, clientId: publicClientId });
       grant.addOIDCScope('openid offline_access');
       const grantId = await grant.save();
@@ -925,6 +931,59 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
         grantId: seeded.grantId,
         reason: 'token-revoked',
       });
+    });
+  });
+
+  describe('back-channel logout', () => {
+    /**
+     * Ending a session needs a signed-in one, so the pages; this covers the rest of the path: a
+     * client registers its back-channel logout URI, and when a session ends (called here
+     * in-process, as the end-session endpoint does) the provider posts a logout token to it.
+     * Here the receiver is on loopback, which oidc-provider's SSRF guard refuses to reach, so
+     * what is checked is that the request gets as far as that guard.
+     */
+    it('posts the logout token through the SSRF guard, which refuses a loopback receiver', async () => {
+      let connections = 0;
+      let requests = 0;
+      const receiver = createServer((_request, response) => {
+        requests++;
+        response.writeHead(204).end();
+      });
+      receiver.on('connection', () => connections++);
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = receiver.address() as AddressInfo;
+        const created = await register(
+          {
+            ...PUBLIC_CLIENT,
+            client_name: 'App with back-channel logout',
+            backchannel_logout_uri: `http://127.0.0.1:${port}/logout`,
+            backchannel_logout_session_required: true,
+          },
+          bootstrap.initialAccessToken,
+        );
+        expect(created.status).toBe(201);
+        const { client_id: clientId } = (await created.json()) as { client_id: string };
+        const registered = (await identityProvider().Client.find(clientId))!;
+        expect(registered.backchannelLogoutUri).toBe(`http://127.0.0.1:${port}/logout`);
+
+        // Not in the typings: what the end-session endpoint calls for each client of the session.
+        const withLogout = registered as unknown as {
+          backchannelLogout(sub: string, sid: string): Promise<void>;
+        };
+        const failure = await withLogout.backchannelLogout('someone', 'session-1').then(
+          () => undefined,
+          (error: unknown) => error as Error,
+        );
+        expect((failure?.cause as Error | undefined)?.message).toBe(
+          'hostname resolves to a special-use IP address',
+        );
+        // Connected, then cut before a byte of the request was sent.
+        expect(connections).toBe(1);
+        expect(requests).toBe(0);
+      } finally {
+        await new Promise((resolve) => receiver.close(resolve));
+      }
     });
   });
 
