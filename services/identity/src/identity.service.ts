@@ -13,6 +13,7 @@ import { IdentityModule } from './app.module.js';
 import { identityConfigSchema } from './config/identity.config.js';
 import { identityMigrations } from './database/migrations/index.js';
 import { scimRoutes } from './scim/scim.routes.js';
+import { signingKeysConsumer } from './oidc/signing-keys.consumer.js';
 
 export const identityService = defineDataService({
   name: 'identity',
@@ -32,4 +33,5 @@ export const identityService = defineDataService({
     ...Object.values(SessionEvents),
   ],
   routes: [...scimRoutes],
+  consumers: [signingKeysConsumer],
 });

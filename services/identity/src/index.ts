@@ -9,6 +9,8 @@ export type {
   AuthenticationResult,
   LoginContext,
 } from './accounts/accounts.service.js';
+// The provider itself: for first-party code in this process (all-in-one's protocol tests seed
+// grants through it).
 export { OidcProviderHost } from './oidc/oidc-provider-host.js';
 export { SessionsService, selfActor } from './sessions/sessions.service.js';
 export type { SessionActor, SessionView } from './sessions/sessions.service.js';

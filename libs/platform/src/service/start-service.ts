@@ -130,8 +130,10 @@ export async function startService(
     if (definition.kind === 'edge' && definition.configureHttp) {
       await definition.configureHttp(app, config, logger);
     }
-    await app.listen(config.PORT, config.HOST);
+    // Before listening: `listen` initialises the modules first, and if it then fails (the port is
+    // taken) their shutdown hooks must still run, or what they started (timers, sessions) leaks.
     cleanups.push(() => app.close());
+    await app.listen(config.PORT, config.HOST);
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url = `http://${config.HOST}:${port}`;

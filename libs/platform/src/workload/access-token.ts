@@ -70,6 +70,10 @@ export class AccessTokenVerifier {
         clockTolerance: MAX_CLOCK_SKEW_SECONDS,
         requiredClaims: ['exp', 'iat', 'sub'],
       });
+      // A sender-constrained token (DPoP, RFC 9449; mTLS, RFC 8705) is good only with a proof of
+      // possession, which these APIs do not check: presented as a bearer token, it is refused,
+      // or whoever copied it could use it.
+      if (payload['cnf'] !== undefined) return { ok: false, reason: 'invalid' };
       // Identifiers are recorded in audit events: an absurdly long one is not a real token.
       const clientId = payload['client_id'];
       if (!payload.sub || payload.sub.length > MAX_IDENTIFIER_LENGTH)

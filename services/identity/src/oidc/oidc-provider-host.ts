@@ -24,6 +24,7 @@ import { DataSource } from 'typeorm';
 import type { IdentityConfig } from '../config/identity.config.js';
 import { providerConfiguration, type ProviderPages } from './provider-configuration.js';
 import { recordProviderEvents } from './provider-events.js';
+import { SigningKeyChanges } from './signing-key-changes.js';
 
 /** Optional: the pages the provider renders itself, supplied by the pages module when present. */
 export const PROVIDER_PAGES = Symbol('rampart.identity.provider-pages');
@@ -33,6 +34,15 @@ const PROVIDER_PATHS = ['/oidc/*', '/.well-known/*'];
 
 /** Koa middleware run by the provider around its own routes (`provider.use`). */
 export type ProviderMiddleware = Parameters<Provider['use']>[0];
+
+/** The provider's `jwks_uri`, answered from key-management's public set (see `build`). */
+const JWKS_PATH = '/oidc/jwks';
+
+/**
+ * How long relying parties may cache the JWK Set: key-management's own `max-age` for the same set,
+ * whose NEXT and PREVIOUS periods are bounded to outlast it.
+ */
+const JWKS_MAX_AGE_SECONDS = 300;
 
 interface Mounted {
   provider: Provider;
@@ -51,6 +61,10 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
   readonly issuer: string;
   private mounted: Mounted | undefined;
   private signingKeys: TokenSigningKeys | undefined;
+  private keyChanges: SigningKeyChanges | undefined;
+  /** The refresh in flight, and whether another was asked for meanwhile. */
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
   private readonly cookieKeys: string[];
   private readonly middlewares: ProviderMiddleware[] = [];
 
@@ -127,6 +141,13 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
         this.logger.warn({ err: error }, 'token-signing keys could not be refreshed'),
     });
     this.mounted = this.build();
+    // A rotation is announced by event: refresh at once rather than at the next poll.
+    this.keyChanges = new SigningKeyChanges({
+      databaseUrl: this.config.DATABASE_URL,
+      logger: this.logger,
+      onChange: () => this.refreshSigningKeys(),
+    });
+    await this.keyChanges.start();
     const fastify = this.http.httpAdapter.getInstance<FastifyInstance>();
     for (const url of PROVIDER_PATHS) {
       fastify.route({
@@ -142,8 +163,28 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.signingKeys?.stop();
+    await this.keyChanges?.stop();
+  }
+
+  /** Fetches the signing keys now, one fetch at a time; a burst of requests makes one more. */
+  private refreshSigningKeys(): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = this.signingKeys!.refresh()
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error }, 'token-signing keys could not be refreshed'),
+      )
+      .finally(() => {
+        this.refreshing = undefined;
+        if (this.refreshAgain) {
+          this.refreshAgain = false;
+          this.refreshSigningKeys();
+        }
+      });
   }
 
   /** Runs a raw request through the current provider, its URLs always derived from the issuer. */
@@ -175,6 +216,14 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
       // Cookies are Secure even when the issuer is http://localhost (browsers treat localhost as
       // a secure context); Koa would otherwise refuse to set them on a plain-HTTP request.
       ctx.cookies.secure = true;
+      // oidc-provider publishes only the keys it holds privately (CURRENT and NEXT); relying
+      // parties also need PREVIOUS, which still verifies tokens signed before the last rotation.
+      if (ctx.path === JWKS_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+        ctx.body = this.signingKeys!.jwks();
+        ctx.type = 'application/jwk-set+json; charset=utf-8';
+        ctx.set('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+        return;
+      }
       await next();
     });
     for (const middleware of this.middlewares) provider.use(middleware);

@@ -5,8 +5,8 @@ import {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { PrivateSigningJwk } from '@rampart/platform';
-import { fetch as undiciFetch } from 'undici';
 import type { DataSource } from 'typeorm';
+import { fetch as undiciFetch } from 'undici';
 import type { IdentityConfig } from '../config/identity.config.js';
 import { CLAIMS_BY_SCOPE, findActiveAccountClaims } from './account-claims.js';
 import { postgresAdapterFactory } from './postgres-adapter.js';
@@ -81,12 +81,17 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
 
   return {
     adapter: postgresAdapterFactory(dataSource),
-    // The provider hands its own fetch an SSRF-guarding Agent built from the process's global
-    // dispatcher, which the npm undici (8, loaded by @rampart/platform) installs; Node's built-in
-    // fetch (undici 7) cannot drive that Agent ("invalid onRequestStart method"), so every
-    // outgoing request (back-channel logout, a client's jwks_uri) failed. undici 8's fetch can.
+    // The provider's outgoing requests (back-channel logout, a client's jwks_uri, sector
+    // identifiers) carry its SSRF guard: a dispatcher that refuses loopback, private and
+    // link-local addresses, built from the process's global undici Agent. Importing undici 8 (as
+    // @rampart/platform does) makes that a v8 Agent, which Node's built-in fetch (undici 7) rejects
+    // ("invalid onRequestStart method"), so every such request failed. undici's own fetch speaks
+    // the same dispatcher version.
     fetch: (url, init) =>
-      undiciFetch(url as string | URL, init as Parameters<typeof undiciFetch>[1]),
+      undiciFetch(
+        url as Parameters<typeof undiciFetch>[0],
+        init as Parameters<typeof undiciFetch>[1],
+      ),
     jwks: { keys: settings.signingKeys.map((key) => ({ ...key, use: 'sig' })) },
     cookies: {
       names: COOKIE_NAMES,
@@ -177,8 +182,16 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client learns about, and revokes, only its own tokens. The APIs never introspect: they
+      // verify their JWT access tokens themselves, so no resource server needs to see others'.
+      introspection: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => Promise.resolve(token.clientId === client.clientId),
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => Promise.resolve(token.clientId === client.clientId),
+      },
       userinfo: { enabled: true },
       dPoP: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },

@@ -30,14 +30,29 @@ const ERROR_EVENTS = [
   'discovery.error',
 ] as const;
 
-/** The message oidc-provider gives a second use of a rotated refresh token. */
+/** The detail oidc-provider gives a second use of a rotated refresh token. */
 const REFRESH_TOKEN_REUSE = 'refresh token already used';
+
+/**
+ * Errors whose description is the same whatever went wrong ("grant request is invalid"): the
+ * cause is in `error_detail`, always one of oidc-provider's fixed phrases ("PKCE verification
+ * failed", "authorization code already consumed"), never a submitted value. Other errors' details
+ * may quote the request (a JSON parser's message does), so only these use theirs.
+ */
+const DETAILED_ERRORS = new Set(['invalid_grant', 'invalid_token', 'invalid_client']);
 
 interface OAuthError {
   error?: string;
   error_description?: string;
+  error_detail?: string;
   status?: number;
   statusCode?: number;
+}
+
+/** What went wrong, for the event: the detail where the description says nothing. */
+function describe(error: OAuthError): string | undefined {
+  const detail = DETAILED_ERRORS.has(error.error ?? '') ? error.error_detail : undefined;
+  return detail ?? error.error_description;
 }
 
 function requestContext(ctx: KoaContextWithOIDC) {
@@ -80,7 +95,12 @@ export function recordProviderEvents(
   };
 
   const revocationReason = (ctx: KoaContextWithOIDC) => {
-    if (ctx.oidc?.route === 'token') return 'refresh-token-reuse';
+    // At the token endpoint the provider revokes a grant only when a code or a rotated refresh
+    // token comes a second time.
+    if (ctx.oidc?.route === 'token')
+      return ctx.oidc.params?.['grant_type'] === 'refresh_token'
+        ? 'refresh-token-reuse'
+        : 'code-replay';
     if (ctx.oidc?.route === 'end_session_confirm' || ctx.oidc?.route === 'end_session')
       return 'logout';
     return 'token-revoked';
@@ -101,7 +121,8 @@ export function recordProviderEvents(
     events.on(name, (ctx: KoaContextWithOIDC, error: OAuthError) => {
       const clientId = clientIdOf(ctx);
       const context = requestContext(ctx);
-      if (name === 'grant.error' && error.error_description === REFRESH_TOKEN_REUSE) {
+      const description = describe(error);
+      if (name === 'grant.error' && description === REFRESH_TOKEN_REUSE) {
         const token = ctx.oidc?.entities.RefreshToken;
         if (token?.grantId && clientId) {
           write(OidcGrantEvents.refreshTokenReuseDetected, token.grantId, {
@@ -115,7 +136,7 @@ export function recordProviderEvents(
       write(OidcRequestEvents.refused, clientId ?? 'unknown', {
         endpoint: name.slice(0, -'.error'.length),
         error: (error.error ?? 'server_error').slice(0, 64),
-        ...(error.error_description ? { description: error.error_description.slice(0, 512) } : {}),
+        ...(description ? { description: description.slice(0, 512) } : {}),
         ...(clientId ? { clientId } : {}),
         ...context,
       });

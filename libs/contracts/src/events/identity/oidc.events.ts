@@ -70,6 +70,8 @@ export const OidcClientEvents = {
 export const GRANT_REVOCATION_REASONS = [
   'token-revoked',
   'refresh-token-reuse',
+  /** An authorization or device code was presented a second time. */
+  'code-replay',
   'logout',
   'session-revoked',
   'account-disabled',
