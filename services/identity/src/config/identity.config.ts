@@ -3,12 +3,14 @@ import { dataServiceConfigSchema } from '@rampart/platform';
 import { accountsConfigShape } from '../accounts/accounts.config.js';
 import { checkMailConfig, mailConfigShape } from '../mail/mail.config.js';
 import { checkPasswordConfig, passwordConfigShape } from '../passwords/password.config.js';
+import { pagesConfigShape } from '../pages/pages.config.js';
 
 /** Environment of the identity service (fields; the schema below adds cross-field rules). */
 export const identityConfigFields = dataServiceConfigSchema.extend({
   ...passwordConfigShape,
   ...mailConfigShape,
   ...accountsConfigShape,
+  ...pagesConfigShape,
 });
 
 /** Environment of the identity service; its own variables are added here as features land. */
