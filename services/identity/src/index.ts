@@ -8,4 +8,5 @@ export type {
   AccountStatus,
   AuthenticationResult,
   LoginContext,
+  Profile,
 } from './accounts/accounts.service.js';
