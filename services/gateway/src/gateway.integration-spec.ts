@@ -49,13 +49,21 @@ describe('gateway', () => {
 
   it('routes a prefix to its service with the path unchanged and a request id', async () => {
     const response = await fetch(`${gateway.url}/audit/v1/events?x=1`, {
-      headers: { 'x-request-id': 'trace-me-12345', 'rampart-workload-assertion': 'forged' },
+      headers: {
+        'x-request-id': 'trace-me-12345',
+        'rampart-workload-assertion': 'forged',
+        'x-forwarded-for': '198.51.100.66',
+        'x-forwarded-proto': 'https',
+      },
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ path: '/audit/v1/events?x=1' });
     expect(response.headers.get('x-request-id')).toBe('trace-me-12345');
     expect(seenHeaders['x-request-id']).toBe('trace-me-12345');
     expect(seenHeaders['rampart-workload-assertion']).toBeUndefined();
+    // The edge states the peer it saw; a caller cannot choose the address services log.
+    expect(seenHeaders['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seenHeaders['x-forwarded-proto']).toBe('http');
   });
 
   it('answers for a dead upstream with problem+json 503', async () => {

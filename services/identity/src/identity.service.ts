@@ -1,4 +1,11 @@
-import { IdentityLifecycle } from '@rampart/contracts';
+import {
+  AccountEvents,
+  IdentityLifecycle,
+  LoginEvents,
+  OidcClientEvents,
+  OidcGrantEvents,
+  OidcRequestEvents,
+} from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { IdentityModule } from './app.module.js';
 import { identityConfigSchema } from './config/identity.config.js';
@@ -12,4 +19,11 @@ export const identityService = defineDataService({
   configSchema: identityConfigSchema,
   migrations: identityMigrations,
   startedEvent: IdentityLifecycle.started,
+  produces: [
+    ...Object.values(AccountEvents),
+    ...Object.values(LoginEvents),
+    ...Object.values(OidcClientEvents),
+    ...Object.values(OidcGrantEvents),
+    ...Object.values(OidcRequestEvents),
+  ],
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -22,7 +23,6 @@ import { consentService } from '@rampart/consent';
 import { gatewayService } from '@rampart/gateway';
 import { identityService } from '@rampart/identity';
 import { keyManagementService } from '@rampart/key-management';
-import { writeBootstrapCredentials } from './bootstrap-credentials.js';
 import { ensureDevelopmentRootKey } from './development-root-key.js';
 import { startEmbeddedDatabase } from './embedded-database.js';
 import { acquireInstanceLock } from './instance-lock.js';
@@ -49,6 +49,23 @@ export interface AllInOne {
   gatewayUrl: string;
   services: RunningService[];
   stop(): Promise<void>;
+}
+
+/**
+ * Every service accepts access tokens from identity, checked against key-management's JWK Set;
+ * each API's audience is its own URL through the gateway (its RFC 8707 resource indicator).
+ */
+function accessTokenEnv(
+  issuer: string,
+  keyManagementUrl: string,
+  service: string,
+): Record<string, string> {
+  const prefix = SERVICE_ROUTES.find((route) => route.service === service)?.prefixes.at(-1);
+  return {
+    ACCESS_TOKEN_ISSUER: issuer,
+    ACCESS_TOKEN_JWKS_URI: `${keyManagementUrl}/kms/v1/jwks`,
+    ...(prefix ? { ACCESS_TOKEN_AUDIENCE: `${issuer}${prefix}` } : {}),
+  };
 }
 
 function schemaOf(service: string): string {
@@ -99,7 +116,8 @@ export async function startAllInOne(
       'gateway',
       ...DATA_SERVICES.map((s) => s.name),
     ]);
-    const bootstrap = await writeBootstrapCredentials(home);
+    const bootstrapFile = join(home, 'bootstrap.json');
+    const firstStart = !existsSync(bootstrapFile);
     const rootKeyFile = await ensureDevelopmentRootKey(home);
 
     const transport: EventTransport | undefined = config.KAFKA_BROKERS
@@ -129,24 +147,46 @@ export async function startAllInOne(
         withCredentials(adminUrl, { user: role, password: credentials.password }),
       );
     }
-    const outcomes = await Promise.allSettled(
-      DATA_SERVICES.map((definition) =>
-        startService(definition, {
-          mode: 'all-in-one',
-          ...(transport ? { transport } : {}),
-          env: {
-            ...common,
-            PORT: String(portOf(definition.name as ServiceRoute['service'])),
-            DATABASE_URL: databaseUrls.get(definition.name),
-            DATABASE_SCHEMA: schemaOf(definition.name),
-            WORKLOAD_KEY_FILE: keys.keyFile(definition.name),
-          },
-        }),
-      ),
-    );
-    const started = outcomes.flatMap((outcome) =>
-      outcome.status === 'fulfilled' ? [outcome.value] : [],
-    );
+    const issuer = `http://localhost:${config.RAMPART_PORT}`;
+    const serviceUrl = (service: ServiceRoute['service']) => `http://127.0.0.1:${portOf(service)}`;
+    const startData = (definition: DataServiceDefinition) =>
+      startService(definition, {
+        mode: 'all-in-one',
+        ...(transport ? { transport } : {}),
+        env: {
+          ...common,
+          ...accessTokenEnv(issuer, serviceUrl('key-management'), definition.name),
+          ...(definition.name === 'identity'
+            ? {
+                RAMPART_ISSUER: issuer,
+                IDENTITY_KMS_URL: serviceUrl('key-management'),
+                WORKLOAD_ENCRYPTION_KEY_FILE: keys.encryptionKeyFile('identity'),
+                IDENTITY_MAILBOX_DIR: join(home, 'mailbox'),
+                IDENTITY_BOOTSTRAP_FILE: bootstrapFile,
+              }
+            : {}),
+          PORT: String(portOf(definition.name as ServiceRoute['service'])),
+          DATABASE_URL: databaseUrls.get(definition.name),
+          DATABASE_SCHEMA: schemaOf(definition.name),
+          WORKLOAD_KEY_FILE: keys.keyFile(definition.name),
+        },
+      });
+    // Key-management first: identity fetches its token-signing keys from it while starting.
+    const outcomes: PromiseSettledResult<RunningService>[] = [];
+    outcomes.push(...(await Promise.allSettled([startData(keyManagementService)])));
+    if (outcomes[0]!.status === 'fulfilled') {
+      outcomes.push(
+        ...(await Promise.allSettled(
+          DATA_SERVICES.filter((definition) => definition !== keyManagementService).map(startData),
+        )),
+      );
+    }
+    const order = (service: RunningService) =>
+      DATA_SERVICES.findIndex((definition) => definition.name === service.name);
+    // Listed in the service map's order, whatever order they started in.
+    const started = outcomes
+      .flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
+      .sort((a, b) => order(a) - order(b));
     for (const service of started) stops.push(() => service.stop());
     // Stopping runs these two first (newest first): the transport refuses new deliveries, then
     // every relay stops, before any consumer's database goes away.
@@ -176,13 +216,13 @@ export async function startAllInOne(
       },
     });
     stops.push(() => gateway.stop());
-    if (bootstrap.created) {
+    if (firstStart && existsSync(bootstrapFile)) {
       process.stdout.write(
-        `[rampart] first start: administrator credentials written to ${bootstrap.path} (mode 0600)\n`,
+        `[rampart] first start: administrator and admin client credentials written to ${bootstrapFile} (mode 0600)\n`,
       );
     }
     return {
-      gatewayUrl: `http://localhost:${config.RAMPART_PORT}`,
+      gatewayUrl: issuer,
       services: [...started, gateway],
       stop,
     };

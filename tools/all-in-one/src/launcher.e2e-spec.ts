@@ -66,7 +66,28 @@ describe('npm start (the built launcher)', () => {
       expect(output).toMatch(
         /ready in [\d.]+s at http:\/\/localhost:\d+ \(identity, authorization, key-management, consent, audit, gateway\)/,
       );
-      expect(output).toContain('administrator credentials written to');
+      expect(output).toContain('administrator and admin client credentials written to');
+      // The file holds what an operator needs once; the console shows where, never the secrets.
+      const bootstrap = JSON.parse(readFileSync(join(home, 'bootstrap.json'), 'utf8')) as {
+        issuer: string;
+        admin: { username: string; password: string };
+        adminClient: { client_id: string; client_secret: string; scope: string };
+        initialAccessToken: string;
+      };
+      expect(bootstrap).toMatchObject({
+        issuer: `http://localhost:${env.RAMPART_PORT}`,
+        admin: { username: 'admin', password: expect.stringMatching(/^[\w-]{24}$/) },
+        adminClient: { client_id: expect.any(String), client_secret: expect.any(String) },
+        initialAccessToken: expect.any(String),
+      });
+      expect(bootstrap.adminClient.scope.split(' ')).toContain('scim');
+      for (const secret of [
+        bootstrap.admin.password,
+        bootstrap.adminClient.client_secret,
+        bootstrap.initialAccessToken,
+      ]) {
+        expect(output).not.toContain(secret);
+      }
 
       const second = await run(launcher, env);
       expect(second.code).toBe(1);

@@ -11,6 +11,7 @@ import { KeyAccessEvents, KeyPolicyEvents } from './key-management/key-access.ev
 import { SharedObjectEvents } from './key-management/shared-object.events.js';
 import { TokenSigningKeyEvents } from './key-management/token-signing-key.events.js';
 import { AccountEvents, LoginEvents } from './identity/account.events.js';
+import { OidcClientEvents, OidcGrantEvents, OidcRequestEvents } from './identity/oidc.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -29,6 +30,9 @@ export const EVENT_CATALOGUE = [
   ...Object.values(TokenSigningKeyEvents),
   ...Object.values(AccountEvents),
   ...Object.values(LoginEvents),
+  ...Object.values(OidcClientEvents),
+  ...Object.values(OidcGrantEvents),
+  ...Object.values(OidcRequestEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -47,6 +47,14 @@ export interface TokenSigningKeysOptions {
   maxStaleMs?: number;
   /** Told about a failed background refresh (the last keys stay in use until they are stale). */
   onRefreshError?: (error: unknown) => void;
+  /**
+   * Keep the decrypted private JWKs for `privateJwks()`. Only for a signer that must be handed
+   * JWKs (oidc-provider builds its keystore from them); by default only non-extractable CryptoKeys
+   * are kept (ADR 0017).
+   */
+  retainPrivateJwks?: boolean;
+  /** Called after a refresh that changed the published set or the current key. */
+  onKeysChanged?: () => void;
 }
 
 export class TokenSigningKeysError extends Error {
@@ -63,6 +71,9 @@ interface Snapshot {
   fetchedAt: number;
 }
 
+/** A delivered private JWK, kept only with `retainPrivateJwks`. */
+export type PrivateSigningJwk = JWK & { kid: string; alg: TokenSigningAlgorithm };
+
 /**
  * Identity's side of the token-signing keys: fetches them from key-management with a workload
  * assertion, decrypts each private JWK (a JWE to this service's own encryption key) and keeps the
@@ -73,6 +84,7 @@ export class TokenSigningKeys {
   private snapshot: Snapshot | undefined;
   /** Decrypted keys by kid: a key's material never changes, only its state. */
   private readonly imported = new Map<string, SigningKey>();
+  private readonly retainedJwks = new Map<string, PrivateSigningJwk>();
   private timer: NodeJS.Timeout | undefined;
   private readonly refreshIntervalMs: number;
   private readonly maxStaleMs: number;
@@ -111,6 +123,20 @@ export class TokenSigningKeys {
     return this.fresh().jwks;
   }
 
+  /**
+   * The private JWKs of CURRENT then NEXT (CURRENT first: a keystore that picks the first matching
+   * key signs with it). Needs `retainPrivateJwks`.
+   */
+  privateJwks(): PrivateSigningJwk[] {
+    if (!this.options.retainPrivateJwks)
+      throw new TokenSigningKeysError('private JWKs are kept only with retainPrivateJwks');
+    const { current, next } = this.fresh();
+    return [current, next].flatMap((key) => {
+      const jwk = key && this.retainedJwks.get(key.kid);
+      return jwk ? [jwk] : [];
+    });
+  }
+
   /** A compact JWS of `payload` with the current key; the caller sets the claims it needs. */
   async sign(payload: JWTPayload, header: Partial<JWTHeaderParameters> = {}): Promise<string> {
     const { kid, alg, key } = this.current();
@@ -125,12 +151,21 @@ export class TokenSigningKeys {
     const next = response.keys.find((key) => key.state === 'NEXT');
     const live = new Set(response.keys.map((key) => key.kid));
     for (const kid of this.imported.keys()) if (!live.has(kid)) this.imported.delete(kid);
+    for (const kid of this.retainedJwks.keys()) if (!live.has(kid)) this.retainedJwks.delete(kid);
+    const before = this.snapshot;
     this.snapshot = {
       current: await this.privateKey(current),
       next: next ? await this.privateKey(next) : undefined,
       jwks: { keys: response.keys.map((key) => key.publicJwk) },
       fetchedAt: Date.now(),
     };
+    const after = this.snapshot;
+    const changed =
+      before !== undefined &&
+      (before.current.kid !== after.current.kid ||
+        before.next?.kid !== after.next?.kid ||
+        before.jwks.keys.map((key) => key.kid).join() !== after.jwks.keys.map((k) => k.kid).join());
+    if (changed) this.options.onKeysChanged?.();
   }
 
   stop(): void {
@@ -219,6 +254,13 @@ export class TokenSigningKeys {
       throw new TokenSigningKeysError(`the private key of ${delivered.kid} does not match its kid`);
     }
     const key = (await importJWK(jwk, delivered.algorithm, { extractable: false })) as CryptoKey;
+    if (this.options.retainPrivateJwks) {
+      this.retainedJwks.set(delivered.kid, {
+        ...jwk,
+        kid: delivered.kid,
+        alg: delivered.algorithm,
+      });
+    }
     const signing = { kid: delivered.kid, alg: delivered.algorithm, key };
     this.imported.set(delivered.kid, signing);
     return signing;

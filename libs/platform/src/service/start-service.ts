@@ -105,6 +105,9 @@ export async function startService(
 
     const adapter = new FastifyAdapter({
       bodyLimit: MAX_BODY_BYTES,
+      // Data services sit behind the gateway, which replaces X-Forwarded-For with the peer it saw:
+      // trust exactly that one hop for `request.ip`. The gateway itself trusts nobody.
+      trustProxy: definition.kind === 'data' ? 1 : false,
       // Keep a caller's request id when it is well-formed, so one id follows a request through the edge.
       genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
         const incoming = request.headers['x-request-id'];

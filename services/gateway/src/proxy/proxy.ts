@@ -50,6 +50,10 @@ export async function registerProxies(
           rewriteRequestHeaders: (request, headers) => {
             const forwarded: Record<string, unknown> = { ...headers, 'x-request-id': request.id };
             for (const header of INTERNAL_HEADERS) delete forwarded[header];
+            // The edge states who connected and how; a caller's own claims are replaced, so a
+            // service trusting one hop (identity's login events, rate limits) sees the real peer.
+            forwarded['x-forwarded-for'] = request.ip;
+            forwarded['x-forwarded-proto'] = request.protocol;
             return forwarded as typeof headers;
           },
           onError: (reply, { error }) => {

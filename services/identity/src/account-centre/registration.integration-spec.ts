@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startService, type RunningService } from '@rampart/platform';
 import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
+import { csrfTokenOf, FormClient, freePort } from '@rampart/testing';
 import { identityService } from '../identity.service.js';
 import { LocalMailbox } from '../mail/local-mailbox.js';
 import { Invitations } from '../pages/invitations.js';
-import { csrfTokenOf, FormClient, freePort } from '../pages/testing/form-client.js';
 import { identityTestEnv } from '../testing/identity-test-env.js';
 
 const PASSWORD = 'a long and unusual pass phrase';

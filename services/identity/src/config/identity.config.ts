@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { dataServiceConfigSchema } from '@rampart/platform';
 import { accountsConfigShape } from '../accounts/accounts.config.js';
 import { checkMailConfig, mailConfigShape } from '../mail/mail.config.js';
+import { checkOidcConfig, oidcConfigShape } from '../oidc/oidc.config.js';
 import { checkPasswordConfig, passwordConfigShape } from '../passwords/password.config.js';
 import { pagesConfigShape } from '../pages/pages.config.js';
 
@@ -10,6 +11,7 @@ export const identityConfigFields = dataServiceConfigSchema.extend({
   ...passwordConfigShape,
   ...mailConfigShape,
   ...accountsConfigShape,
+  ...oidcConfigShape,
   ...pagesConfigShape,
 });
 
@@ -19,6 +21,7 @@ export const identityConfigSchema = identityConfigFields.superRefine((config, co
     context.addIssue({ code: 'custom', path: [variable], message });
   checkPasswordConfig(config, issue);
   checkMailConfig(config, issue);
+  checkOidcConfig(config, issue);
 });
 
 export type IdentityConfig = z.infer<typeof identityConfigSchema>;

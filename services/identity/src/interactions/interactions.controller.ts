@@ -76,7 +76,8 @@ export class InteractionsController {
     // The form names its step: a stale tab posting an earlier step's form starts over.
     if (!step || form['step'] !== step.id) return this.pages.redirect(reply, `/interaction/${uid}`);
     const outcome = await step.submit(context, form);
-    if (outcome.kind === 'retry') return this.loginPage(request, reply, interaction, context, outcome);
+    if (outcome.kind === 'retry')
+      return this.loginPage(request, reply, interaction, context, outcome);
 
     const next = await nextLoginStep(this.steps, { ...context, state: outcome.state });
     if (next) {
@@ -203,7 +204,11 @@ export class InteractionsController {
     });
   }
 
-  private async consentPage(request: FastifyRequest, reply: FastifyReply, interaction: Interaction) {
+  private async consentPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    interaction: Interaction,
+  ) {
     const client = await this.clientName(interaction);
     const missing = interaction.prompt.details as ConsentDetails;
     const scopes = missing.missingOIDCScope ?? [];

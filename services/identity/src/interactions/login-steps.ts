@@ -81,8 +81,7 @@ export async function nextLoginStep(
 /** Reads the state kept on an interaction, refusing anything not shaped like one. */
 export function loginStateOf(result: unknown): LoginState {
   const kept = (result as { rampartLogin?: unknown } | undefined)?.rampartLogin as
-    | Partial<LoginState>
-    | undefined;
+    Partial<LoginState> | undefined;
   if (
     !kept ||
     !Array.isArray(kept.amr) ||

@@ -35,18 +35,18 @@ export class PasswordStep implements LoginStep {
     const username = retry?.values?.['username'] ?? (typeof hint === 'string' ? hint : '');
     const errors = retry?.errors ?? {};
     return html`${retry ? errorSummary(retry.message, errors) : ''}
-        <form method="post" action="/interaction/${context.uid}/login" novalidate>
-          ${view.csrf}
-          <input type="hidden" name="step" value="${this.id}" />
-          ${field({ name: 'username', label: 'Username', autocomplete: 'username', value: username, required: true, maxLength: 64, errors })}
-          ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', required: true, errors })}
-          <div class="actions"><button type="submit">Sign in</button></div>
-        </form>
-        <form method="post" action="/interaction/${context.uid}/abort" class="inline">
-          ${view.csrf}
-          <div class="actions"><button type="submit" class="secondary">Cancel</button></div>
-        </form>
-        <p>No account yet? <a href="/account/register">Create one</a>.</p>`;
+      <form method="post" action="/interaction/${context.uid}/login" novalidate>
+        ${view.csrf}
+        <input type="hidden" name="step" value="${this.id}" />
+        ${field({ name: 'username', label: 'Username', autocomplete: 'username', value: username, required: true, maxLength: 64, errors })}
+        ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', required: true, errors })}
+        <div class="actions"><button type="submit">Sign in</button></div>
+      </form>
+      <form method="post" action="/interaction/${context.uid}/abort" class="inline">
+        ${view.csrf}
+        <div class="actions"><button type="submit" class="secondary">Cancel</button></div>
+      </form>
+      <p>No account yet? <a href="/account/register">Create one</a>.</p>`;
   }
 
   async submit(

@@ -9,13 +9,9 @@ import { createMailer } from './mail.module.js';
 import { assertSendable, isMailAddress, parseSender, recipientDomain } from './mailer.js';
 import { SmtpMailer } from './smtp-mailer.js';
 import { capturedLogger } from '../testing/captured-logger.js';
+import { CONFIG_TEST_ENV } from '../testing/config-env.js';
 
-const baseEnv = {
-  PORT: '0',
-  WORKLOAD_KEY_FILE: '/nonexistent/identity.jwk',
-  WORKLOAD_TRUST_DIR: '/nonexistent',
-  DATABASE_URL: 'postgres://localhost/identity',
-};
+const baseEnv = CONFIG_TEST_ENV;
 
 const load = (env: Record<string, string>) =>
   loadConfig('identity', identityConfigSchema, { ...baseEnv, ...env });

@@ -11,6 +11,7 @@ import { identityConfigSchema } from '../config/identity.config.js';
 import { createMailer } from './mail.module.js';
 import { SmtpMailer } from './smtp-mailer.js';
 import { capturedLogger } from '../testing/captured-logger.js';
+import { CONFIG_TEST_ENV } from '../testing/config-env.js';
 
 /** What a real SMTP server received: envelope, raw message, and whether the session used TLS. */
 interface Received {
@@ -237,10 +238,7 @@ describe('SmtpMailer against a real SMTP server (smtp-server)', () => {
   it('in production, requires STARTTLS even if IDENTITY_SMTP_REQUIRE_TLS reached it as false', async () => {
     const smtp = await server({ disabledCommands: ['STARTTLS'] });
     const config = loadConfig('identity', identityConfigSchema, {
-      PORT: '0',
-      WORKLOAD_KEY_FILE: '/nonexistent/identity.jwk',
-      WORKLOAD_TRUST_DIR: '/nonexistent',
-      DATABASE_URL: 'postgres://localhost/identity',
+      ...CONFIG_TEST_ENV,
       RAMPART_MODE: 'production',
       IDENTITY_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       IDENTITY_MAIL_FROM: 'no-reply@rampart.example',

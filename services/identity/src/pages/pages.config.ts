@@ -8,11 +8,6 @@ export const pagesConfigShape = {
    * SCIM or the admin API).
    */
   IDENTITY_REGISTRATION: z.enum(['open', 'invite', 'closed']).default('open'),
-  /**
-   * Signs the provider's cookies and keys the pages' CSRF tokens: at least 32 characters, the same
-   * in every replica. Unset: a random secret per process, which production refuses.
-   */
-  IDENTITY_COOKIE_SECRET: z.string().min(32).optional(),
 };
 
 const _pagesConfigObject = z.object(pagesConfigShape);

@@ -1,6 +1,7 @@
 import { loadConfig } from '@rampart/platform';
 import { identityConfigSchema } from '../config/identity.config.js';
 import { PasswordHasher } from './password-hasher.js';
+import { CONFIG_TEST_ENV } from '../testing/config-env.js';
 
 // Real Argon2id at OWASP's parameters throughout: these tests are about the real cost.
 const OWASP = { memoryKib: 19_456, timeCost: 2, parallelism: 1 };
@@ -10,12 +11,7 @@ function hasher(parameters = OWASP, concurrency = 2, maxQueue = 100): Promise<Pa
   return PasswordHasher.create({ parameters, concurrency, maxQueue });
 }
 
-const baseEnv = {
-  PORT: '0',
-  WORKLOAD_KEY_FILE: '/nonexistent/identity.jwk',
-  WORKLOAD_TRUST_DIR: '/nonexistent',
-  DATABASE_URL: 'postgres://localhost/identity',
-};
+const baseEnv = CONFIG_TEST_ENV;
 
 describe('PasswordHasher', () => {
   it('makes Argon2id PHC strings with the configured parameters and a fresh salt', async () => {

@@ -3,14 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@rampart/platform';
 import { identityConfigSchema } from '../config/identity.config.js';
+import { CONFIG_TEST_ENV } from '../testing/config-env.js';
 import { PasswordPolicy } from './password-policy.js';
 
-const baseEnv = {
-  PORT: '0',
-  WORKLOAD_KEY_FILE: '/nonexistent/identity.jwk',
-  WORKLOAD_TRUST_DIR: '/nonexistent',
-  DATABASE_URL: 'postgres://localhost/identity',
-};
+const baseEnv = CONFIG_TEST_ENV;
 
 function policyFrom(env: Record<string, string> = {}): Promise<PasswordPolicy> {
   return PasswordPolicy.fromConfig(

@@ -1,15 +1,3 @@
-import { createServer } from 'node:net';
-
-/** A port nobody listens on right now, so a test can name the issuer before the service starts. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || !address) throw new Error('no port');
-  return address.port;
-}
-
 export interface PageResponse {
   status: number;
   headers: Headers;
@@ -18,9 +6,9 @@ export interface PageResponse {
 }
 
 /**
- * A browser's HTTP behaviour without the browser, for integration tests over real HTTP: it keeps
- * cookies, sends the provenance headers a browser sends on a same-origin form post, and does not
- * follow redirects (tests look at them).
+ * A browser's HTTP behaviour without the browser, for tests of server-rendered pages over real
+ * HTTP: it keeps cookies (by name, ignoring paths), sends the provenance headers a browser sends
+ * on a same-origin form post, and does not follow redirects (tests look at them).
  */
 export class FormClient {
   readonly cookies = new Map<string, string>();
@@ -31,7 +19,7 @@ export class FormClient {
     return this.request('GET', path);
   }
 
-  /** Posts a form; `csrf` defaults to the token of the last page this client fetched. */
+  /** Posts a form as a same-origin page of `origin` would. */
   async post(
     path: string,
     fields: Record<string, string>,
