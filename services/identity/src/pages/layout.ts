@@ -53,7 +53,7 @@ function accountNavigation(): SafeHtml {
       <li><a href="/account/password">Password</a></li>
       <li><a href="/account/sessions">Sessions</a></li>
       <li><a href="/account/delete">Delete account</a></li>
-      <li><a href="/account/sign-out">Sign out</a></li>
+      <li><a href="/oidc/session/end">Sign out</a></li>
     </ul>
   </nav>`;
 }
