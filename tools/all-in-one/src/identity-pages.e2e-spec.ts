@@ -268,6 +268,52 @@ describe('identity pages through the gateway', () => {
     expect(refused.status).toBe(400);
   });
 
+  it('lists the account’s sessions and ends another one, never someone else’s', async () => {
+    await register('pages-ivy');
+    const laptop = await signIntoAccountCentre('pages-ivy');
+    const phone = await signIntoAccountCentre('pages-ivy');
+    const stranger = await signIntoAccountCentre('pages-dana');
+    const page = await laptop.client.get('/account/sessions');
+    expect(page.status).toBe(200);
+    expect(page.body.match(/<tr>/g)).toHaveLength(3); // the header and two sessions
+    expect(page.body.match(/This device/g)).toHaveLength(1);
+    const [phoneUid] = [...page.body.matchAll(/name="uid" value="([\w-]+)"/g)].map((m) => m[1]!);
+    const token = csrfTokenOf(page.body);
+
+    // Someone else's session uid is not found, whoever guesses it.
+    const strangerPage = await stranger.client.get('/account/sessions');
+    expect(strangerPage.body).not.toContain(phoneUid);
+    const foreign = await stranger.client.post('/account/sessions/revoke', {
+      uid: phoneUid!,
+      _csrf: csrfTokenOf(strangerPage.body),
+    });
+    expect(foreign.status).toBe(404);
+    expect((await phone.client.get('/account')).status).toBe(200);
+
+    const ended = await laptop.client.post('/account/sessions/revoke', {
+      uid: phoneUid!,
+      _csrf: token,
+    });
+    expect(ended.status).toBe(303);
+    expect((await laptop.client.get(ended.location!)).body).toContain('The session is ended.');
+    // The phone is signed out; the laptop is not.
+    expect((await phone.client.get('/account')).status).toBe(303);
+    expect((await laptop.client.get('/account')).status).toBe(200);
+    expect(
+      (await laptop.client.post('/account/sessions/revoke', { uid: phoneUid!, _csrf: token }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await laptop.client.post('/account/sessions/revoke', { uid: '../x', _csrf: token })).status,
+    ).toBe(400);
+
+    const tablet = await signIntoAccountCentre('pages-ivy');
+    const others = await laptop.client.post('/account/sessions/revoke-others', { _csrf: token });
+    expect(others.status).toBe(303);
+    expect((await tablet.client.get('/account')).status).toBe(303);
+    expect((await laptop.client.get('/account')).status).toBe(200);
+  });
+
   it('a session-less POST to the account centre is a 401 page, not a redirect', async () => {
     const client = new FormClient(origin);
     const page = await client.get('/account/register');

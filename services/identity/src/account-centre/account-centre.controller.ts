@@ -6,6 +6,7 @@ import { AccountsService, type Account, type Profile } from '../accounts/account
 import type { IdentityConfig } from '../config/identity.config.js';
 import { OidcProviderHost } from '../oidc/oidc-provider-host.js';
 import { ACCOUNT_CENTRE_CLIENT_ID } from '../oidc/provider-configuration.js';
+import { ACCOUNT_SESSIONS, type AccountSessions } from '../pages/account-sessions.js';
 import { CSRF_FIELD } from '../pages/csrf.js';
 import { fieldErrorsOf, schemaErrors } from '../pages/form-errors.js';
 import { html } from '../pages/html.js';
@@ -26,6 +27,8 @@ const passwordForm = z.object({
   newPassword: z.string().min(1).max(4096),
 });
 
+const sessionForm = z.object({ uid: z.string().regex(/^[\w-]{1,64}$/) });
+
 const PASSWORD_MESSAGES = {
   currentPassword: 'Enter your current password.',
   newPassword: 'Enter a new password.',
@@ -35,6 +38,8 @@ const PASSWORD_MESSAGES = {
 const NOTICES: Record<string, string> = {
   profile: 'Your profile is saved.',
   password: 'Your password is changed.',
+  revoked: 'The session is ended.',
+  'revoked-others': 'You are signed out everywhere else.',
 };
 
 interface SignedIn {
@@ -59,6 +64,7 @@ export class AccountCentreController {
     private readonly accounts: AccountsService,
     private readonly pages: PageRenderer,
     private readonly host: OidcProviderHost,
+    @Inject(ACCOUNT_SESSIONS) private readonly sessions: AccountSessions,
     @Inject(SERVICE_CONFIG) config: IdentityConfig,
   ) {
     this.issuer = config.RAMPART_ISSUER;
@@ -168,6 +174,107 @@ export class AccountCentreController {
     if (form['confirm'] !== 'yes') return this.deletionPage(request, reply, signedIn, 422, true);
     await this.accounts.requestDeletion(signedIn.account.id);
     return this.pages.redirect(reply, '/account/delete');
+  }
+
+  @Get('sessions')
+  async showSessions(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const signedIn = await this.signedIn(request, reply);
+    if (!signedIn) return reply;
+    const sessions = await this.sessions.list(signedIn.account.id);
+    const done = (request.query as Record<string, unknown>)['done'];
+    const message = typeof done === 'string' ? NOTICES[done] : undefined;
+    const others = sessions.filter((session) => session.uid !== signedIn.sessionUid);
+    return this.pages.send(request, reply, {
+      title: 'Where you are signed in',
+      accountNavigation: true,
+      body: ({ csrf }) =>
+        html`${message ? notice(message) : ''}
+          <table>
+            <caption>
+              Your sign-in sessions, newest first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Signed in</th>
+                <th scope="col">Applications</th>
+                <th scope="col">Ends by</th>
+                <th scope="col"><span class="visually-hidden">Action</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${sessions.map(
+                (session) =>
+                  html`<tr>
+                    <td>${session.signedInAt.toISOString().replace('T', ' ').slice(0, 16)} UTC</td>
+                    <td>
+                      ${session.applications.length > 0 ? session.applications.join(', ') : 'none yet'}
+                    </td>
+                    <td>
+                      ${session.expiresAt ? `${session.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : ''}
+                    </td>
+                    <td>
+                      ${
+                        session.uid === signedIn.sessionUid
+                          ? html`This device (<a href="/oidc/session/end">sign out</a>)`
+                          : html`<form
+                              method="post"
+                              action="/account/sessions/revoke"
+                              class="inline"
+                            >
+                              ${csrf}
+                              <input type="hidden" name="uid" value="${session.uid}" />
+                              <button type="submit" class="secondary">End this session</button>
+                            </form>`
+                      }
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
+          ${
+            others.length > 0
+              ? html`<form method="post" action="/account/sessions/revoke-others">
+                  ${csrf}
+                  <div class="actions">
+                    <button type="submit" class="danger">Sign out everywhere else</button>
+                  </div>
+                </form>`
+              : ''
+          }`,
+    });
+  }
+
+  @Post('sessions/revoke')
+  async revokeSession(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const signedIn = await this.signedIn(request, reply);
+    if (!signedIn) return reply;
+    const form = formOf(request);
+    this.pages.csrf.verify(request, form[CSRF_FIELD]);
+    const parsed = sessionForm.safeParse(form);
+    if (!parsed.success || parsed.data.uid === signedIn.sessionUid) {
+      throw new RampartError(
+        'bad-request',
+        'Choose another session to end; sign out to end this one.',
+      );
+    }
+    // Another account's session (or none) is answered the same way as an ended one: not found.
+    if (!(await this.sessions.revoke(signedIn.account.id, parsed.data.uid))) {
+      throw new RampartError('not-found', 'There is no such session (it may have ended already).');
+    }
+    return this.pages.redirect(reply, '/account/sessions?done=revoked');
+  }
+
+  @Post('sessions/revoke-others')
+  async revokeOtherSessions(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const signedIn = await this.signedIn(request, reply);
+    if (!signedIn) return reply;
+    this.pages.csrf.verify(request, formOf(request)[CSRF_FIELD]);
+    for (const session of await this.sessions.list(signedIn.account.id)) {
+      if (session.uid !== signedIn.sessionUid) {
+        await this.sessions.revoke(signedIn.account.id, session.uid);
+      }
+    }
+    return this.pages.redirect(reply, '/account/sessions?done=revoked-others');
   }
 
   /**

@@ -17,7 +17,7 @@ export const STYLESHEET = `:root {
   :root { --accent: #8ab4f8; --danger: #f2b8b5; --muted: #bdc1c6; --surface: #202124; --line: #5f6368; }
 }
 body { margin: 0; }
-.skip { position: absolute; left: -10000px; }
+.skip, .visually-hidden { position: absolute; left: -10000px; }
 .skip:focus { left: 1rem; top: 1rem; }
 header.site { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; padding: 0.75rem 1.5rem; border-bottom: 1px solid var(--line); }
 header.site .brand { font-weight: 700; }
@@ -41,6 +41,7 @@ button.danger { background: var(--danger); border-color: var(--danger); }
 dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 dl.summary dt { font-weight: 600; }
 table { border-collapse: collapse; width: 100%; }
+caption { text-align: left; font-weight: 600; margin-bottom: 0.5rem; }
 th, td { text-align: left; padding: 0.4rem; border-bottom: 1px solid var(--line); }
 ul.scopes li { margin-bottom: 0.25rem; }
 form.inline { display: inline; }
