@@ -113,9 +113,14 @@ describe('identity pages in Chromium (no JavaScript)', () => {
     await page.goto(`${origin}/account/register`);
     expect(await page.title()).toBe('Create an account · Rampart');
     // The stylesheet loaded under `style-src 'self'`: the button has our colours.
-    const background = await page
-      .getByRole('button', { name: 'Create account' })
-      .evaluate((button) => getComputedStyle(button).backgroundColor);
+    const background = await page.getByRole('button', { name: 'Create account' }).evaluate(
+      (button) =>
+        (
+          globalThis as unknown as {
+            getComputedStyle(element: unknown): { backgroundColor: string };
+          }
+        ).getComputedStyle(button).backgroundColor,
+    );
     expect(background).toBe('rgb(36, 87, 197)');
 
     await page.getByLabel('Username').fill('browser-hana');
