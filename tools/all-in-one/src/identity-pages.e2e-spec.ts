@@ -408,6 +408,68 @@ describe('identity pages through the gateway', () => {
     expect(done.status).toBe(303);
   });
 
+  it('renders the device flow’s pages labelled and script-free, and completes a device sign-in', async () => {
+    const registered = await fetch(`${origin}/oidc/register`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${bootstrap.initialAccessToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        client_name: `TV ${HOSTILE}`,
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid',
+      }),
+    });
+    expect(registered.status).toBe(201);
+    const { client_id: clientId } = (await registered.json()) as { client_id: string };
+    const device = await fetch(`${origin}/oidc/device/auth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: clientId, scope: 'openid' }).toString(),
+    });
+    expect(device.status).toBe(200);
+    const { user_code: userCode } = (await device.json()) as { user_code: string };
+
+    const { client } = await signIntoAccountCentre('pages-dana');
+    const input = await client.get('/oidc/device');
+    expect(input.status).toBe(200);
+    expect(input.body).toContain('<h1>Connect a device</h1>');
+    expect(input.body).toContain('<label for="field-user_code">');
+    expect(input.body).not.toMatch(/<script|\son[a-z]+=/i);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(input.body)![1]!;
+
+    const wrong = await client.post('/oidc/device', { xsrf, user_code: 'BCDF-GHJK' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toContain('The code you entered is not right');
+
+    // Each rendering of the form carries a fresh xsrf value.
+    const retryXsrf = /name="xsrf" value="([^"]+)"/.exec(wrong.body)![1]!;
+    const confirm = await client.post('/oidc/device', { xsrf: retryXsrf, user_code: userCode });
+    expect(confirm.status).toBe(200);
+    expect(confirm.body).toContain('<h1>Confirm the device</h1>');
+    expect(confirm.body).toContain(`<code>${userCode}</code>`);
+    expect(confirm.body).not.toContain('<img');
+    expect(confirm.body).toContain('TV &quot;&gt;&lt;img');
+    const confirmXsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)![1]!;
+    const confirmed = await follow(
+      client,
+      await client.post('/oidc/device', { xsrf: confirmXsrf, user_code: userCode, confirm: 'yes' }),
+    );
+    // Signed in already: straight to consent for the device's client.
+    expect(confirmed.body).toContain('<h1>Allow access?</h1>');
+    const allow = /action="(\/interaction\/[\w-]+\/confirm)"/.exec(confirmed.body)![1]!;
+    const success = await follow(
+      client,
+      await client.post(allow, { _csrf: csrfTokenOf(confirmed.body) }),
+    );
+    expect(success.status).toBe(200);
+    expect(success.body).toContain('<h1>Device connected</h1>');
+  });
+
   it('renders the provider’s own pages (sign-out, errors) in the layout, without scripts', async () => {
     const { client } = await signIntoAccountCentre('pages-dana');
     const logout = await client.get('/oidc/session/end');

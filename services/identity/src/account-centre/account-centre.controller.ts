@@ -293,6 +293,11 @@ export class AccountCentreController {
     if (session && account && account.status !== 'DISABLED') {
       return { account, sessionUid: session.sessionUid };
     }
+    // Signed in as an account that is gone or disabled: sending the person to sign in would come
+    // straight back (the session still stands), so say so instead.
+    if (session) {
+      throw new RampartError('forbidden', 'This account cannot be used. Sign out and try another.');
+    }
     if (request.method !== 'GET') {
       throw new RampartError('unauthenticated', 'Your session has ended. Sign in again.');
     }

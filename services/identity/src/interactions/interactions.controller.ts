@@ -145,10 +145,11 @@ export class InteractionsController {
     if (!this.host.enabled) {
       throw new RampartError('service-unavailable', 'Sign-in is not available right now.');
     }
+    if (!UID.test(uid)) throw new RampartError('not-found', 'There is no such sign-in.');
     // The interaction cookie (bound to this path) ties the uid to this browser; the provider
     // refuses a uid without it, an expired interaction or a finished one (400 page).
     const interaction = await this.host.provider.interactionDetails(request.raw, reply.raw);
-    if (!UID.test(uid) || interaction.uid !== uid) {
+    if (interaction.uid !== uid) {
       throw new RampartError('bad-request', 'This sign-in page does not belong to this sign-in.');
     }
     return interaction;

@@ -1,4 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { ProviderPages } from '../oidc/provider-configuration.js';
 import { html, raw } from './html.js';
 import { layout, type Page } from './layout.js';
 import { createNonce, formActionSources, pageSecurityHeaders } from './page-security.js';
@@ -45,9 +46,13 @@ const ERROR_EXPLANATIONS: Record<string, string> = {
 };
 
 /** `renderError(ctx, out, error)`: `out` holds `error` and `error_description`. */
-export async function renderError(ctx: Context, out: Record<string, unknown>, _error: unknown) {
-  const code = typeof out['error'] === 'string' ? out['error'] : 'server_error';
-  const description = typeof out['error_description'] === 'string' ? out['error_description'] : '';
+export async function renderError(
+  ctx: Context,
+  out: { error?: unknown; error_description?: unknown },
+  _error: unknown,
+) {
+  const code = typeof out.error === 'string' ? out.error : 'server_error';
+  const description = typeof out.error_description === 'string' ? out.error_description : '';
   render(ctx, {
     title: 'Sign-in could not continue',
     body: () =>
@@ -219,4 +224,4 @@ export const providerPages = {
   userCodeInputSource,
   userCodeConfirmSource,
   successSource,
-};
+} satisfies ProviderPages;
