@@ -9,5 +9,7 @@ export * from './events/key-management/shared-object.events.js';
 export * from './events/key-management/token-signing-key.events.js';
 export * from './events/identity/account.events.js';
 export * from './events/identity/oidc.events.js';
+export * from './events/identity/scim.events.js';
+export * from './events/identity/session.events.js';
 export * from './kms/token-signing-keys.js';
 export * from './events/catalogue.js';

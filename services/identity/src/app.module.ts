@@ -5,6 +5,8 @@ import { MailModule } from './mail/mail.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { PagesModule, ProviderPagesModule } from './pages/pages.module.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
+import { ScimModule } from './scim/scim.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 
 /** The identity service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
 @Module({
@@ -14,6 +16,8 @@ import { PasswordsModule } from './passwords/passwords.module.js';
     MailModule,
     AccountsModule,
     BootstrapModule,
+    ScimModule,
+    SessionsModule,
     PagesModule,
     ProviderPagesModule,
   ],

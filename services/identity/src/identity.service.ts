@@ -5,11 +5,14 @@ import {
   OidcClientEvents,
   OidcGrantEvents,
   OidcRequestEvents,
+  ScimEvents,
+  SessionEvents,
 } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { IdentityModule } from './app.module.js';
 import { identityConfigSchema } from './config/identity.config.js';
 import { identityMigrations } from './database/migrations/index.js';
+import { scimRoutes } from './scim/scim.routes.js';
 
 export const identityService = defineDataService({
   name: 'identity',
@@ -25,5 +28,8 @@ export const identityService = defineDataService({
     ...Object.values(OidcClientEvents),
     ...Object.values(OidcGrantEvents),
     ...Object.values(OidcRequestEvents),
+    ...Object.values(ScimEvents),
+    ...Object.values(SessionEvents),
   ],
+  routes: [...scimRoutes],
 });

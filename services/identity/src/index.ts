@@ -10,3 +10,6 @@ export type {
   LoginContext,
   Profile,
 } from './accounts/accounts.service.js';
+export { OidcProviderHost } from './oidc/oidc-provider-host.js';
+export { SessionsService, selfActor } from './sessions/sessions.service.js';
+export type { SessionActor, SessionView } from './sessions/sessions.service.js';

@@ -254,7 +254,10 @@ describe('identity pages through the gateway', () => {
     expect((await client.post('/account/delete', { _csrf: token })).status).toBe(422);
     const deleted = await client.post('/account/delete', { confirm: 'yes', _csrf: token });
     expect(deleted.status).toBe(303);
-    expect((await client.get('/account/delete')).body).toContain('Your account is being deleted');
+    expect(deleted.location).toBe('/account/delete/done');
+    expect((await client.get(deleted.location!)).body).toContain('Your account is being deleted');
+    // The request ended every session, this one included.
+    expect((await client.get('/account')).status).toBe(303);
 
     const other = new FormClient(origin);
     const login = await follow(other, await other.get('/account'));

@@ -12,6 +12,8 @@ import { SharedObjectEvents } from './key-management/shared-object.events.js';
 import { TokenSigningKeyEvents } from './key-management/token-signing-key.events.js';
 import { AccountEvents, LoginEvents } from './identity/account.events.js';
 import { OidcClientEvents, OidcGrantEvents, OidcRequestEvents } from './identity/oidc.events.js';
+import { ScimEvents } from './identity/scim.events.js';
+import { SessionEvents } from './identity/session.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -33,6 +35,8 @@ export const EVENT_CATALOGUE = [
   ...Object.values(OidcClientEvents),
   ...Object.values(OidcGrantEvents),
   ...Object.values(OidcRequestEvents),
+  ...Object.values(ScimEvents),
+  ...Object.values(SessionEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

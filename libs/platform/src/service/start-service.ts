@@ -107,10 +107,7 @@ export async function startService(
       bodyLimit: MAX_BODY_BYTES,
       // Data services sit behind the gateway, which replaces X-Forwarded-For with the peer it saw:
       // trust exactly that one hop for `request.ip`. The gateway itself trusts nobody.
-      // (A function: Fastify 5.12 ignores the hop-count form `1` on purpose, failing closed, which
-      // left `request.ip` at the gateway's address. Trusting the peer assumes only the gateway can
-      // reach a data service, as the deployment's network policy ensures.)
-      trustProxy: definition.kind === 'data' ? (_address: string, hop: number) => hop < 1 : false,
+      trustProxy: definition.kind === 'data' ? (_address: string, hop: number) => hop === 0 : false,
       // Keep a caller's request id when it is well-formed, so one id follows a request through the edge.
       genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
         const incoming = request.headers['x-request-id'];

@@ -6,7 +6,6 @@ import { AccountsService, type Account, type Profile } from '../accounts/account
 import type { IdentityConfig } from '../config/identity.config.js';
 import { OidcProviderHost } from '../oidc/oidc-provider-host.js';
 import { ACCOUNT_CENTRE_CLIENT_ID } from '../oidc/provider-configuration.js';
-import { ACCOUNT_SESSIONS, type AccountSessions } from '../pages/account-sessions.js';
 import { CSRF_FIELD } from '../pages/csrf.js';
 import { fieldErrorsOf, schemaErrors } from '../pages/form-errors.js';
 import { html } from '../pages/html.js';
@@ -14,6 +13,7 @@ import { errorSummary, field, notice, type FieldErrors } from '../pages/layout.j
 import { PageErrorFilter } from '../pages/page-error.filter.js';
 import { PageRenderer } from '../pages/page-renderer.js';
 import { formOf } from '../pages/request-context.js';
+import { selfActor, SessionsService } from '../sessions/sessions.service.js';
 
 const profileForm = z.object({
   givenName: z.string().max(1024),
@@ -33,6 +33,9 @@ const PASSWORD_MESSAGES = {
   currentPassword: 'Enter your current password.',
   newPassword: 'Enter a new password.',
 };
+
+/** A time as people read it in a table: `2026-11-28 04:15 UTC`. */
+const utc = (date: Date) => `${date.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
 /** Notices shown after a redirect, by the `done` query parameter (never free text from a URL). */
 const NOTICES: Record<string, string> = {
@@ -64,7 +67,7 @@ export class AccountCentreController {
     private readonly accounts: AccountsService,
     private readonly pages: PageRenderer,
     private readonly host: OidcProviderHost,
-    @Inject(ACCOUNT_SESSIONS) private readonly sessions: AccountSessions,
+    private readonly sessions: SessionsService,
     @Inject(SERVICE_CONFIG) config: IdentityConfig,
   ) {
     this.issuer = config.RAMPART_ISSUER;
@@ -172,18 +175,31 @@ export class AccountCentreController {
     const form = formOf(request);
     this.pages.csrf.verify(request, form[CSRF_FIELD]);
     if (form['confirm'] !== 'yes') return this.deletionPage(request, reply, signedIn, 422, true);
+    // This also ends every session of the account, this one included.
     await this.accounts.requestDeletion(signedIn.account.id);
-    return this.pages.redirect(reply, '/account/delete');
+    return this.pages.redirect(reply, '/account/delete/done');
+  }
+
+  @Get('delete/done')
+  deletionRequested(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.pages.send(request, reply, {
+      title: 'Your account is being deleted',
+      body: () =>
+        html`<p>
+          You are signed out everywhere, and you cannot sign in with this account any more. The
+          services holding your data are erasing it.
+        </p>`,
+    });
   }
 
   @Get('sessions')
   async showSessions(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const signedIn = await this.signedIn(request, reply);
     if (!signedIn) return reply;
-    const sessions = await this.sessions.list(signedIn.account.id);
+    const sessions = await this.sessions.listForAccount(signedIn.account.id, signedIn.sessionUid);
     const done = (request.query as Record<string, unknown>)['done'];
     const message = typeof done === 'string' ? NOTICES[done] : undefined;
-    const others = sessions.filter((session) => session.uid !== signedIn.sessionUid);
+    const others = sessions.filter((session) => !session.current);
     return this.pages.send(request, reply, {
       title: 'Where you are signed in',
       accountNavigation: true,
@@ -191,13 +207,14 @@ export class AccountCentreController {
         html`${message ? notice(message) : ''}
           <table>
             <caption>
-              Your sign-in sessions, newest first
+              Your sign-in sessions, most recently used first
             </caption>
             <thead>
               <tr>
+                <th scope="col">Device</th>
+                <th scope="col">Address</th>
                 <th scope="col">Signed in</th>
-                <th scope="col">Applications</th>
-                <th scope="col">Ends by</th>
+                <th scope="col">Last active</th>
                 <th scope="col"><span class="visually-hidden">Action</span></th>
               </tr>
             </thead>
@@ -205,16 +222,13 @@ export class AccountCentreController {
               ${sessions.map(
                 (session) =>
                   html`<tr>
-                    <td>${session.signedInAt.toISOString().replace('T', ' ').slice(0, 16)} UTC</td>
-                    <td>
-                      ${session.applications.length > 0 ? session.applications.join(', ') : 'none yet'}
-                    </td>
-                    <td>
-                      ${session.expiresAt ? `${session.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : ''}
-                    </td>
+                    <td>${session.device}</td>
+                    <td>${session.ip ?? 'unknown'}</td>
+                    <td>${utc(session.createdAt)}</td>
+                    <td>${utc(session.lastSeenAt)}</td>
                     <td>
                       ${
-                        session.uid === signedIn.sessionUid
+                        session.current
                           ? html`This device (<a href="/oidc/session/end">sign out</a>)`
                           : html`<form
                               method="post"
@@ -222,7 +236,7 @@ export class AccountCentreController {
                               class="inline"
                             >
                               ${csrf}
-                              <input type="hidden" name="uid" value="${session.uid}" />
+                              <input type="hidden" name="uid" value="${session.id}" />
                               <button type="submit" class="secondary">End this session</button>
                             </form>`
                       }
@@ -257,10 +271,12 @@ export class AccountCentreController {
         'Choose another session to end; sign out to end this one.',
       );
     }
-    // Another account's session (or none) is answered the same way as an ended one: not found.
-    if (!(await this.sessions.revoke(signedIn.account.id, parsed.data.uid))) {
-      throw new RampartError('not-found', 'There is no such session (it may have ended already).');
-    }
+    // Another account's session (or none) is `not-found` (404), like one that already ended.
+    await this.sessions.revoke(
+      signedIn.account.id,
+      parsed.data.uid,
+      selfActor(signedIn.account.id),
+    );
     return this.pages.redirect(reply, '/account/sessions?done=revoked');
   }
 
@@ -269,11 +285,11 @@ export class AccountCentreController {
     const signedIn = await this.signedIn(request, reply);
     if (!signedIn) return reply;
     this.pages.csrf.verify(request, formOf(request)[CSRF_FIELD]);
-    for (const session of await this.sessions.list(signedIn.account.id)) {
-      if (session.uid !== signedIn.sessionUid) {
-        await this.sessions.revoke(signedIn.account.id, session.uid);
-      }
-    }
+    await this.sessions.revokeAll(
+      signedIn.account.id,
+      selfActor(signedIn.account.id),
+      signedIn.sessionUid,
+    );
     return this.pages.redirect(reply, '/account/sessions?done=revoked-others');
   }
 

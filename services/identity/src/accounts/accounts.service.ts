@@ -13,6 +13,7 @@ import type { IdentityConfig } from '../config/identity.config.js';
 import { MAILER, isMailAddress, recipientDomain, type Mailer } from '../mail/mailer.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { PasswordPolicy } from '../passwords/password-policy.js';
+import { selfActor, SessionsService, type EndedSession } from '../sessions/sessions.service.js';
 import {
   accountExists,
   accountNotFound,
@@ -94,6 +95,7 @@ export class AccountsService {
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(SERVICE_CONFIG) config: IdentityConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly sessions: SessionsService,
   ) {
     this.issuer = config.RAMPART_ISSUER;
   }
@@ -263,9 +265,11 @@ export class AccountsService {
 
   /**
    * Marks the account for deletion: sign-in is refused from now on, and the event tells the
-   * services holding the person's data. Asking again changes nothing and emits nothing.
+   * services holding the person's data. Every sign-in session ends with it (with its grants;
+   * back-channel logout once committed). Asking again changes nothing and emits nothing.
    */
   async requestDeletion(accountId: string): Promise<void> {
+    let ended: EndedSession[] = [];
     await this.dataSource.transaction(async (transaction) => {
       const [, changed] = await transaction.query<[unknown[], number]>(
         `UPDATE accounts SET status = 'DELETION_REQUESTED', updated_at = now()
@@ -284,7 +288,15 @@ export class AccountsService {
         subject: accountId,
         data: { accountId },
       });
+      // Every session ends with the request, in the same transaction: none outlives it.
+      ended = await this.sessions.revokeAllWithin(
+        transaction,
+        accountId,
+        selfActor(accountId),
+        'account-deletion-requested',
+      );
     });
+    await this.sessions.notifyClients(ended);
   }
 
   /** The profile and the account's version (for optimistic concurrency), or undefined. */

@@ -31,6 +31,9 @@ export const PROVIDER_PAGES = Symbol('rampart.identity.provider-pages');
 /** Paths handed to oidc-provider as they are; everything else stays with Nest. */
 const PROVIDER_PATHS = ['/oidc/*', '/.well-known/*'];
 
+/** Koa middleware run by the provider around its own routes (`provider.use`). */
+export type ProviderMiddleware = Parameters<Provider['use']>[0];
+
 interface Mounted {
   provider: Provider;
   handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -49,6 +52,7 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
   private mounted: Mounted | undefined;
   private signingKeys: TokenSigningKeys | undefined;
   private readonly cookieKeys: string[];
+  private readonly middlewares: ProviderMiddleware[] = [];
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: IdentityConfig,
@@ -76,7 +80,11 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
     return this.mounted.provider;
   }
 
-  /** The signed-in person of the provider's session cookie on this request, if any. */
+  /**
+   * The signed-in person of the provider's session cookie on this request, if any. A session idle
+   * too long is not found (its row expired); one signed in longer ago than the absolute timeout is
+   * refused here too, whatever its row says.
+   */
   async signedInAccount(
     request: IncomingMessage,
     response: ServerResponse,
@@ -84,9 +92,22 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
     const provider = this.provider;
     const ctx = provider.createContext(request, response);
     const session = await provider.Session.get(ctx);
-    return session.accountId
+    const now = Math.floor(Date.now() / 1000);
+    const withinMaximum =
+      session.loginTs !== undefined &&
+      session.loginTs + this.config.IDENTITY_SESSION_MAX_SECONDS > now;
+    return session.accountId && withinMaximum
       ? { accountId: session.accountId, sessionUid: session.uid }
       : undefined;
+  }
+
+  /**
+   * Adds a middleware to the provider now serving and to every provider built after a key
+   * rotation, in the order added (after the provider's own cookie setup, around its routes).
+   */
+  use(middleware: ProviderMiddleware): void {
+    this.middlewares.push(middleware);
+    this.mounted?.provider.use(middleware);
   }
 
   async onModuleInit(): Promise<void> {
@@ -159,6 +180,7 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
       Object.defineProperty(ctx, 'secure', { value: true });
       await next();
     });
+    for (const middleware of this.middlewares) provider.use(middleware);
     recordProviderEvents(provider, {
       dataSource: this.dataSource,
       outbox: this.outbox,

@@ -5,6 +5,7 @@ import {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { PrivateSigningJwk } from '@rampart/platform';
+import { fetch as undiciFetch } from 'undici';
 import type { DataSource } from 'typeorm';
 import type { IdentityConfig } from '../config/identity.config.js';
 import { CLAIMS_BY_SCOPE, findActiveAccountClaims } from './account-claims.js';
@@ -80,6 +81,12 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
 
   return {
     adapter: postgresAdapterFactory(dataSource),
+    // The provider hands its own fetch an SSRF-guarding Agent built from the process's global
+    // dispatcher, which the npm undici (8, loaded by @rampart/platform) installs; Node's built-in
+    // fetch (undici 7) cannot drive that Agent ("invalid onRequestStart method"), so every
+    // outgoing request (back-channel logout, a client's jwks_uri) failed. undici 8's fetch can.
+    fetch: (url, init) =>
+      undiciFetch(url as string | URL, init as Parameters<typeof undiciFetch>[1]),
     jwks: { keys: settings.signingKeys.map((key) => ({ ...key, use: 'sig' })) },
     cookies: {
       names: COOKIE_NAMES,

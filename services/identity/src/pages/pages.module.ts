@@ -3,15 +3,14 @@ import { Global, Module } from '@nestjs/common';
 import { LOGGER, SERVICE_CONFIG, type Logger } from '@rampart/platform';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AccountCentreController } from '../account-centre/account-centre.controller.js';
-import { ProviderAccountSessions } from '../account-centre/provider-account-sessions.js';
 import { RegistrationController } from '../account-centre/registration.controller.js';
 import { InteractionsController } from '../interactions/interactions.controller.js';
 import { LOGIN_STEPS, type LoginStep } from '../interactions/login-steps.js';
 import { PasswordStep } from '../interactions/password.step.js';
 import { OidcModule } from '../oidc/oidc.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { PROVIDER_PAGES } from '../oidc/oidc-provider-host.js';
 import type { IdentityConfig } from '../config/identity.config.js';
-import { ACCOUNT_SESSIONS } from './account-sessions.js';
 import { AssetsController } from './assets.controller.js';
 import { CsrfProtection } from './csrf.js';
 import { Invitations } from './invitations.js';
@@ -28,7 +27,7 @@ const PAGES_SECRET = Symbol('rampart.identity.pages-secret');
  * consent interactions, with their rendering, CSRF protection and security headers.
  */
 @Module({
-  imports: [AccountsModule, OidcModule],
+  imports: [AccountsModule, OidcModule, SessionsModule],
   controllers: [
     AssetsController,
     RegistrationController,
@@ -64,8 +63,6 @@ const PAGES_SECRET = Symbol('rampart.identity.pages-secret');
     PageErrorFilter,
     PageBodyLimit,
     PasswordStep,
-    // The sessions page's source until the identity SessionsService binds this token instead.
-    { provide: ACCOUNT_SESSIONS, useClass: ProviderAccountSessions },
     {
       // The sign-in, in order. Multi-factor, risk and recovery steps are added to this list.
       provide: LOGIN_STEPS,
