@@ -5,7 +5,8 @@ import { RampartError } from '@rampart/platform';
 
 /** Forms on the pages hold a few short fields; anything bigger is refused before it is read. */
 export const PAGE_FORM_MAX_BYTES = 16 * 1024;
-const PAGE_PATHS = /^\/(account|interaction)(\/|$|\?)/;
+/** The pages' paths; `/account/v1/...` is the JSON administration API, not a page. */
+const PAGE_PATHS = /^\/(account(?!\/v1\/)|interaction)(\/|$|\?)/;
 
 /**
  * Caps the body of the pages' POSTs at 16 KiB (the service allows 1 MiB for its APIs), judged by
