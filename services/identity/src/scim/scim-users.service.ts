@@ -1,12 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ScimEvents } from '@rampart/contracts';
-import { Outbox, SERVICE_CONFIG, type Principal } from '@rampart/platform';
+import { describePrincipal, Outbox, SERVICE_CONFIG, type Principal } from '@rampart/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { IdentityConfig } from '../config/identity.config.js';
 import { isMailAddress } from '../mail/mailer.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { PasswordPolicy } from '../passwords/password-policy.js';
+import {
+  SessionsService,
+  type EndedSession,
+  type SessionActor,
+} from '../sessions/sessions.service.js';
 import { createScimFilterTranslator } from './filter/index.js';
 import { scimActor } from './scim.actor.js';
 import { invalidValue, resourceNotFound, uniqueness } from './scim.errors.js';
@@ -79,6 +84,7 @@ export class ScimUsersService {
     private readonly outbox: Outbox,
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
+    private readonly sessions: SessionsService,
     @Inject(SERVICE_CONFIG) config: IdentityConfig,
   ) {
     this.location = `${config.RAMPART_ISSUER}/scim/v2/Users`;
@@ -179,6 +185,7 @@ export class ScimUsersService {
    * its groups get a new version, since their member lists changed.
    */
   async delete(id: string, ifMatch: string | undefined, principal: Principal): Promise<void> {
+    let ended: EndedSession[] = [];
     await lockedWrite(
       this.dataSource,
       (transaction) => this.find(transaction, id, { excluded: new Set(['groups']) }, true),
@@ -190,6 +197,13 @@ export class ScimUsersService {
             WHERE id IN (SELECT group_id FROM group_members WHERE account_id = $1)`,
           [id],
         );
+        // Its sessions, grants and tokens end with it, or the deletion does not happen.
+        ended = await this.sessions.revokeAllWithin(
+          transaction,
+          id,
+          sessionActor(principal),
+          'account-deleted',
+        );
         await transaction.query(`DELETE FROM accounts WHERE id = $1`, [id]);
         await this.outbox.write(transaction, ScimEvents.userDeleted, {
           subject: id,
@@ -197,6 +211,7 @@ export class ScimUsersService {
         });
       },
     );
+    await this.sessions.notifyClients(ended);
   }
 
   private async write(
@@ -206,6 +221,7 @@ export class ScimUsersService {
     passwordHash: string | undefined,
     next: (current: UserRow) => UserInput,
   ) {
+    let ended: EndedSession[] = [];
     const row = await this.translateConflicts(() =>
       lockedWrite(
         this.dataSource,
@@ -243,6 +259,15 @@ export class ScimUsersService {
               input.password === undefined ? null : passwordHash,
             ],
           );
+          if (current.status === 'ACTIVE' && updated!.status !== 'ACTIVE') {
+            // Deactivation ends every session and grant in the same transaction.
+            ended = await this.sessions.revokeAllWithin(
+              transaction,
+              id,
+              sessionActor(principal),
+              'account-disabled',
+            );
+          }
           await this.outbox.write(transaction, ScimEvents.userUpdated, {
             subject: id,
             data: {
@@ -256,6 +281,7 @@ export class ScimUsersService {
         },
       ),
     );
+    await this.sessions.notifyClients(ended);
     return this.toResource(row);
   }
 
@@ -423,4 +449,9 @@ function readEmail(emails: unknown): string {
   const address = typeof value === 'string' ? value.trim().toLowerCase() : '';
   if (!isMailAddress(address)) throw invalidValue('emails: the value must be an e-mail address.');
   return address;
+}
+
+/** A provisioning client ending a person's sessions, as session events record it. */
+function sessionActor(principal: Principal): SessionActor {
+  return { by: 'admin', actor: describePrincipal(principal) };
 }

@@ -544,6 +544,76 @@ describe('SCIM 2.0 at /scim/v2 (identity service on real PostgreSQL, real HTTP, 
       });
     });
 
+    it('ends every session, grant and token when a user is deactivated or deleted', async () => {
+      const db = service.dataSource!;
+      // A signed-in session with one grant and its refresh token, as the provider stores them.
+      const signIn = async (accountId: string, tag: string) => {
+        const grantId = `grant-${tag}`;
+        await db.query(
+          `INSERT INTO oidc_models (model, id, payload, uid, expires_at)
+           VALUES ('Session', $1, $2, $3, now() + interval '1 hour')`,
+          [
+            `session-${tag}`,
+            JSON.stringify({
+              uid: `uid-${tag}`,
+              accountId,
+              loginTs: Math.floor(Date.now() / 1000),
+              authorizations: { app: { grantId, sid: `sid-${tag}` } },
+            }),
+            `uid-${tag}`,
+          ],
+        );
+        await db.query(
+          `INSERT INTO oidc_models (model, id, payload, grant_id, expires_at)
+           VALUES ('Grant', $1, $2, NULL, now() + interval '1 hour'),
+                  ('RefreshToken', $3, $4, $1, now() + interval '1 hour')`,
+          [
+            grantId,
+            JSON.stringify({ accountId, clientId: 'app' }),
+            `refresh-${tag}`,
+            JSON.stringify({ accountId, clientId: 'app', grantId }),
+          ],
+        );
+      };
+      const left = async (tag: string) =>
+        (
+          await db.query<{ id: string }[]>(`SELECT id FROM oidc_models WHERE id LIKE $1`, [
+            `%-${tag}`,
+          ])
+        ).map((row) => row.id);
+
+      const disabled = await createUser('session-holder', { password: PASSWORD });
+      await signIn(disabled.id, 'disabled');
+      const patched = await call('PATCH', `/Users/${disabled.id}`, {
+        body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] },
+      });
+      expect(patched.status).toBe(200);
+      expect(await left('disabled')).toEqual([]);
+
+      const deleted = await createUser('session-deleted', { password: PASSWORD });
+      await signIn(deleted.id, 'deleted');
+      expect((await call('DELETE', `/Users/${deleted.id}`)).status).toBe(204);
+      expect(await left('deleted')).toEqual([]);
+
+      const ended = (await events('rampart.identity.session.revoked')).map((event) => event.data);
+      expect(ended).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            accountId: disabled.id,
+            sessionUid: 'uid-disabled',
+            by: 'admin',
+            reason: 'account-disabled',
+            grantsRevoked: 1,
+          }),
+          expect.objectContaining({
+            accountId: deleted.id,
+            sessionUid: 'uid-deleted',
+            reason: 'account-deleted',
+          }),
+        ]),
+      );
+    });
+
     it('refuses bad input with the right status and scimType, never a 500', async () => {
       await createUser('taken');
       expectScimError(

@@ -22,6 +22,7 @@ export const SESSION_REVOCATION_REASONS = [
   'revoked',
   'account-deletion-requested',
   'account-disabled',
+  'account-deleted',
 ] as const;
 
 export const SessionEvents = {
