@@ -3,6 +3,7 @@ import { AccountsModule } from './accounts/accounts.module.js';
 import { BootstrapModule } from './bootstrap/bootstrap.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
+import { PagesModule, ProviderPagesModule } from './pages/pages.module.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
 import { ScimModule } from './scim/scim.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -17,6 +18,8 @@ import { SessionsModule } from './sessions/sessions.module.js';
     BootstrapModule,
     ScimModule,
     SessionsModule,
+    PagesModule,
+    ProviderPagesModule,
   ],
 })
 export class IdentityModule {}

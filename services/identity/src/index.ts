@@ -8,6 +8,7 @@ export type {
   AccountStatus,
   AuthenticationResult,
   LoginContext,
+  Profile,
 } from './accounts/accounts.service.js';
 // The provider itself: for first-party code in this process (all-in-one's protocol tests seed
 // grants through it).

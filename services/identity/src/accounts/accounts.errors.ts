@@ -37,3 +37,11 @@ export function wrongCurrentPassword(): ValidationFailedError {
 export function accountNotFound(): RampartError {
   return new RampartError('not-found', 'No such account.');
 }
+
+/** The profile changed since the form was loaded (another tab, or provisioning through SCIM). */
+export function profileChangedMeanwhile(): RampartError {
+  return new RampartError(
+    'conflict',
+    'Your profile was changed elsewhere since you opened this page. Review it and save again.',
+  );
+}

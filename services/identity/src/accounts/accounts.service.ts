@@ -18,6 +18,7 @@ import {
   accountExists,
   accountNotFound,
   passwordRefused,
+  profileChangedMeanwhile,
   verificationLinkInvalid,
   wrongCurrentPassword,
 } from './accounts.errors.js';
@@ -39,6 +40,20 @@ export interface LoginContext {
   ip: string;
   userAgent?: string | undefined;
 }
+
+/** What the account holder edits in the account centre; `null` means not given. */
+export interface Profile {
+  givenName: string | null;
+  familyName: string | null;
+  displayName: string | null;
+}
+
+export type ProfileAttribute = keyof Profile;
+const PROFILE_COLUMNS: Record<ProfileAttribute, string> = {
+  givenName: 'given_name',
+  familyName: 'family_name',
+  displayName: 'display_name',
+};
 
 export type AuthenticationResult =
   { ok: true; account: Account } | { ok: false; reason: LoginFailureReason };
@@ -282,6 +297,91 @@ export class AccountsService {
       );
     });
     await this.sessions.notifyClients(ended);
+  }
+
+  /** The profile and the account's version (for optimistic concurrency), or undefined. */
+  async getProfile(accountId: string): Promise<(Profile & { version: number }) | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(accountId)) return undefined;
+    const [row] = await this.dataSource.query<
+      {
+        given_name: string | null;
+        family_name: string | null;
+        display_name: string | null;
+        version: number;
+      }[]
+    >(`SELECT given_name, family_name, display_name, version FROM accounts WHERE id = $1`, [
+      accountId,
+    ]);
+    return row
+      ? {
+          givenName: row.given_name,
+          familyName: row.family_name,
+          displayName: row.display_name,
+          version: row.version,
+        }
+      : undefined;
+  }
+
+  /**
+   * Changes the profile. Text is trimmed, empty means "not given"; at most 256 characters and no
+   * control characters. With `expectedVersion`, a concurrent change since the form was loaded is
+   * refused (409) instead of silently overwritten. Writes `profile-updated` (which attributes,
+   * not their values) and increments the version, unless nothing changed.
+   */
+  async updateProfile(
+    accountId: string,
+    input: Profile,
+    expectedVersion?: number,
+  ): Promise<Profile & { version: number }> {
+    const next = {} as Profile;
+    const issues: { path: string; message: string }[] = [];
+    for (const attribute of Object.keys(PROFILE_COLUMNS) as ProfileAttribute[]) {
+      const value = input[attribute]?.normalize('NFC').trim() ?? '';
+      // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+      if ([...value].length > 256 || /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+        issues.push({
+          path: attribute,
+          message: 'must be at most 256 characters, without control characters',
+        });
+      }
+      next[attribute] = value === '' ? null : value;
+    }
+    if (issues.length > 0) throw new ValidationFailedError(issues);
+
+    return this.dataSource.transaction(async (transaction) => {
+      const [current] = await transaction.query<
+        {
+          given_name: string | null;
+          family_name: string | null;
+          display_name: string | null;
+          version: number;
+        }[]
+      >(
+        `SELECT given_name, family_name, display_name, version FROM accounts WHERE id = $1 FOR UPDATE`,
+        [accountId],
+      );
+      if (!current) throw accountNotFound();
+      if (expectedVersion !== undefined && current.version !== expectedVersion) {
+        throw profileChangedMeanwhile();
+      }
+      const changed = (Object.keys(PROFILE_COLUMNS) as ProfileAttribute[]).filter(
+        (attribute) =>
+          next[attribute] !==
+          (current as unknown as Record<string, string | null>)[PROFILE_COLUMNS[attribute]],
+      );
+      if (changed.length === 0) return { ...next, version: current.version };
+      const [[updated]] = await transaction.query<[{ version: number }[], number]>(
+        `UPDATE accounts SET given_name = $2, family_name = $3, display_name = $4,
+                version = version + 1, updated_at = now()
+          WHERE id = $1 RETURNING version`,
+        [accountId, next.givenName, next.familyName, next.displayName],
+      );
+      await this.outbox.write(transaction, AccountEvents.profileUpdated, {
+        subject: accountId,
+        data: { accountId, version: updated!.version, changed },
+      });
+      return { ...next, version: updated!.version };
+    });
   }
 
   /** The account with this id, or undefined. */

@@ -4,6 +4,7 @@ import { accountsConfigShape } from '../accounts/accounts.config.js';
 import { checkMailConfig, mailConfigShape } from '../mail/mail.config.js';
 import { checkOidcConfig, oidcConfigShape } from '../oidc/oidc.config.js';
 import { checkPasswordConfig, passwordConfigShape } from '../passwords/password.config.js';
+import { pagesConfigShape } from '../pages/pages.config.js';
 
 /** Environment of the identity service (fields; the schema below adds cross-field rules). */
 export const identityConfigFields = dataServiceConfigSchema.extend({
@@ -11,6 +12,7 @@ export const identityConfigFields = dataServiceConfigSchema.extend({
   ...mailConfigShape,
   ...accountsConfigShape,
   ...oidcConfigShape,
+  ...pagesConfigShape,
 });
 
 /** Environment of the identity service; its own variables are added here as features land. */

@@ -216,6 +216,9 @@ export class OidcProviderHost implements OnModuleInit, OnApplicationShutdown {
       // Cookies are Secure even when the issuer is http://localhost (browsers treat localhost as
       // a secure context); Koa would otherwise refuse to set them on a plain-HTTP request.
       ctx.cookies.secure = true;
+      // The provider sets its session cookie through a second Cookies instance (ctx.oidc.cookies)
+      // that copies `ctx.secure`, not the flag above: answer `true` for this request's context.
+      Object.defineProperty(ctx, 'secure', { value: true });
       // oidc-provider publishes only the keys it holds privately (CURRENT and NEXT); relying
       // parties also need PREVIOUS, which still verifies tokens signed before the last rotation.
       if (ctx.path === JWKS_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) {

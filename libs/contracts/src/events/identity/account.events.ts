@@ -10,7 +10,7 @@ export const AccountTopic = defineTopic({
   aggregate: 'account',
   version: 1,
   description:
-    'Account lifecycle (registration, e-mail verification, password change, deletion request), keyed by account id; never passwords, hashes or tokens.',
+    'Account lifecycle (registration, e-mail verification, profile and password changes, deletion request), keyed by account id; never passwords, hashes or tokens.',
 });
 
 /** Sign-in attempts, keyed by account id (or `unknown` when no account matched). */
@@ -61,6 +61,19 @@ export const AccountEvents = {
     topic: AccountTopic,
     data: z.strictObject({ accountId }),
     description: 'The account holder changed their password (after proving the current one).',
+  }),
+  profileUpdated: defineEvent({
+    type: 'rampart.identity.account.profile-updated',
+    topic: AccountTopic,
+    data: z.strictObject({
+      accountId,
+      /** The account's version after the change (SCIM's ETag). */
+      version: z.number().int().positive(),
+      /** Which profile attributes changed; their values are personal data and stay out. */
+      changed: z.array(z.enum(['givenName', 'familyName', 'displayName'])).min(1),
+    }),
+    description:
+      'The account holder changed their profile (names); lists which attributes, not their values.',
   }),
   deletionRequested: defineEvent({
     type: 'rampart.identity.account.deletion-requested',

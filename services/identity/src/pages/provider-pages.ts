@@ -1,0 +1,227 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { ProviderPages } from '../oidc/provider-configuration.js';
+import { html, raw } from './html.js';
+import { layout, type Page } from './layout.js';
+import { createNonce, formActionSources, pageSecurityHeaders } from './page-security.js';
+
+/**
+ * The pages oidc-provider renders itself (its errors, the sign-out confirmation, the device flow),
+ * in our layout, with our headers and without a line of script. The lead's provider configuration
+ * takes them as `renderError`, `features.rpInitiatedLogout.{logoutSource,postLogoutSuccessSource}`
+ * and `features.deviceFlow.{userCodeInputSource,userCodeConfirmSource,successSource}`.
+ *
+ * Forms here are the provider's own (it protects them with its `xsrf` field); they are inserted
+ * with `raw()` because the provider builds them from values it generated. Everything that comes
+ * from a request or a client registration (error descriptions, client names, the user code) is
+ * escaped.
+ */
+type Context = KoaContextWithOIDC;
+
+function render(ctx: Context, page: Page): void {
+  const nonce = createNonce();
+  // The provider's forms carry their own CSRF field; ours would be meaningless to it.
+  const document = layout(page, { nonce, csrf: html`` });
+  ctx.set(pageSecurityHeaders(nonce, formActionSources(page.formRedirects)));
+  ctx.type = 'html';
+  if (page.status !== undefined) ctx.status = page.status;
+  ctx.body = document.value;
+}
+
+/** The client a provider page is about, by its registered name (escaped by the caller's `html`). */
+function clientName(ctx: Context): string | undefined {
+  const client = ctx.oidc?.client;
+  return client ? (client.clientName ?? client.clientId) : undefined;
+}
+
+/** What each OAuth error means to a person (the codes are RFC 6749 and OIDC's). */
+const ERROR_EXPLANATIONS: Record<string, string> = {
+  invalid_request: 'The application sent a request this service cannot handle.',
+  invalid_client: 'The application is not registered here, or not correctly.',
+  invalid_redirect_uri: 'The application asked to return to an address it has not registered.',
+  unauthorized_client: 'The application may not use this kind of sign-in.',
+  access_denied: 'The request was refused.',
+  invalid_scope: 'The application asked for permissions that do not exist here.',
+  session_not_found: 'Your sign-in session has ended.',
+  server_error: 'Something went wrong on our side.',
+};
+
+/** `renderError(ctx, out, error)`: `out` holds `error` and `error_description`. */
+export async function renderError(
+  ctx: Context,
+  out: { error?: unknown; error_description?: unknown },
+  _error: unknown,
+) {
+  const code = typeof out.error === 'string' ? out.error : 'server_error';
+  const description = typeof out.error_description === 'string' ? out.error_description : '';
+  render(ctx, {
+    title: 'Sign-in could not continue',
+    body: () =>
+      html`<p>${ERROR_EXPLANATIONS[code] ?? 'The request could not be completed.'}</p>
+        <dl class="summary">
+          <dt>Error</dt>
+          <dd><code>${code}</code></dd>
+          ${
+            description
+              ? html`<dt>Details</dt>
+                  <dd>${description}</dd>`
+              : ''
+          }
+        </dl>
+        <p>Go back to the application and try again.</p>`,
+  });
+  return Promise.resolve();
+}
+
+/**
+ * The sign-out confirmation. The provider's form is empty but for its `xsrf` field; two submit
+ * buttons outside it name it with `form=`: "Sign out" sends `logout=yes`, "Stay signed in" sends
+ * nothing else (the provider then only returns to the application). No script needed.
+ */
+export async function logoutSource(ctx: Context, form: string) {
+  const redirect = ctx.oidc?.params?.['post_logout_redirect_uri'];
+  const name = clientName(ctx);
+  render(ctx, {
+    title: 'Sign out',
+    formRedirects: typeof redirect === 'string' ? [redirect] : [],
+    body: () =>
+      html`<p>
+          Do you want to sign out${name ? html` of <strong>${name}</strong> and` : ''} of your
+          Rampart account on this device?
+        </p>
+        ${raw(form)}
+        <div class="actions">
+          <button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
+          <button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>
+        </div>`,
+  });
+  return Promise.resolve();
+}
+
+export async function postLogoutSuccessSource(ctx: Context) {
+  const name = clientName(ctx);
+  render(ctx, {
+    title: 'Signed out',
+    body: () =>
+      html`<p>You are signed out${name ? html` of <strong>${name}</strong>` : ''}.</p>
+        <p><a href="/account">Sign in again</a></p>`,
+  });
+  return Promise.resolve();
+}
+
+/**
+ * The provider's device-flow forms carry an inline `onfocus` handler and no label; we keep only
+ * what matters from them (the action and the `xsrf` value, both generated by the provider) and
+ * render our own labelled form. If the shape ever changes, the provider's form is used as is.
+ */
+function formParts(form: string): { action: string; xsrf: string } | undefined {
+  const action = /<form[^>]*\saction="([^"]+)"/.exec(form)?.[1];
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1];
+  return action && xsrf ? { action, xsrf } : undefined;
+}
+
+/** Device flow, step 1: the person types the code their device shows. */
+export async function userCodeInputSource(
+  ctx: Context,
+  form: string,
+  _out: unknown,
+  error: unknown,
+) {
+  const parts = formParts(form);
+  const failure = error as { name?: string; userCode?: unknown } | undefined;
+  const message = !failure
+    ? undefined
+    : failure.userCode !== undefined || failure.name === 'NoCodeError'
+      ? 'The code you entered is not right, or has expired. Check it and try again.'
+      : failure.name === 'AbortedError'
+        ? 'The sign-in on your device was cancelled.'
+        : 'Something went wrong. Try again.';
+  const typed = (ctx.oidc?.params?.['user_code'] as string | undefined) ?? '';
+  render(ctx, {
+    title: 'Connect a device',
+    status: message ? 400 : 200,
+    body: () =>
+      html`${message ? html`<div class="error-summary" role="alert"><p>${message}</p></div>` : ''}
+      ${
+        parts
+          ? html`<form method="post" action="${parts.action}">
+              <input type="hidden" name="xsrf" value="${parts.xsrf}" />
+              <div class="field${message ? ' invalid' : ''}">
+                <label for="field-user_code">Code shown on your device</label>
+                <input
+                  id="field-user_code"
+                  name="user_code"
+                  type="text"
+                  autocomplete="one-time-code"
+                  autocapitalize="characters"
+                  spellcheck="false"
+                  required
+                  value="${typed}"
+                  ${message ? html` aria-invalid="true"` : ''}
+                />
+              </div>
+              <div class="actions"><button type="submit">Continue</button></div>
+            </form>`
+          : html`${raw(form)}
+              <div class="actions">
+                <button type="submit" form="op.deviceInputForm">Continue</button>
+              </div>`
+      }`,
+  });
+  return Promise.resolve();
+}
+
+/** Device flow, step 2: the person checks the code and which application asks, then confirms. */
+export async function userCodeConfirmSource(
+  ctx: Context,
+  form: string,
+  client: { clientName?: string | undefined; clientId: string },
+  _deviceInfo: unknown,
+  userCode: string,
+) {
+  render(ctx, {
+    title: 'Confirm the device',
+    body: () =>
+      html`<p>
+          <strong>${client.clientName ?? client.clientId}</strong> asks to sign in on a device.
+        </p>
+        <p>Continue only if your device shows this code:</p>
+        <p class="notice"><code>${userCode}</code></p>
+        ${raw(form)}
+        <div class="actions">
+          <button type="submit" form="op.deviceConfirmForm">Continue</button>
+          <button
+            type="submit"
+            form="op.deviceConfirmForm"
+            name="abort"
+            value="yes"
+            class="secondary"
+          >
+            Cancel
+          </button>
+        </div>`,
+  });
+  return Promise.resolve();
+}
+
+export async function successSource(ctx: Context) {
+  const name = clientName(ctx);
+  render(ctx, {
+    title: 'Device connected',
+    body: () =>
+      html`<p>
+        Your device is signed in${name ? html` to <strong>${name}</strong>` : ''}. You can close
+        this page.
+      </p>`,
+  });
+  return Promise.resolve();
+}
+
+/** All of them, as the provider configuration takes them (PROVIDER_PAGES). */
+export const providerPages = {
+  renderError,
+  logoutSource,
+  postLogoutSuccessSource,
+  userCodeInputSource,
+  userCodeConfirmSource,
+  successSource,
+} satisfies ProviderPages;
