@@ -89,6 +89,7 @@ const TEST_FILES = [
   '**/*.integration-spec.ts',
   '**/*.e2e-spec.ts',
   'services/*/src/testing/**/*.ts',
+  'tools/*/src/testing/**/*.ts',
 ];
 
 export default tseslint.config(
