@@ -114,7 +114,7 @@ describe('a relying party signs a person in with Rampart (openid-client + Chromi
       },
       // client_secret_basic with the secret the registration answered (openid-client would post it).
       (server, metadata, body, headers) =>
-        client.ClientSecretBasic(metadata.client_secret as string)(server, metadata, body, headers),
+        client.ClientSecretBasic(metadata.client_secret)(server, metadata, body, headers),
       {
         initialAccessToken: rampart.bootstrap.initialAccessToken,
         // Non-repudiation: openid-client checks the ID token's signature against jwks_uri too.
