@@ -219,6 +219,7 @@ describe('identity pages through the gateway', () => {
 
   it('changes the password only with the current one, then signs in with the new one', async () => {
     await register('pages-erin');
+    const elsewhere = await signIntoAccountCentre('pages-erin');
     const { client } = await signIntoAccountCentre('pages-erin');
     const page = await client.get('/account/password');
     expect(page.status).toBe(200);
@@ -242,6 +243,9 @@ describe('identity pages through the gateway', () => {
       _csrf: token,
     });
     expect(changed.status).toBe(303);
+    // The other browser was signed out by the change; this one stays signed in.
+    expect((await client.get('/account')).status).toBe(200);
+    expect((await elsewhere.client.get('/account')).status).toBe(303);
     const again = await signIntoAccountCentre('pages-erin', 'another long pass phrase');
     expect(again.account.body).toContain('<h1>Your account</h1>');
   });

@@ -158,6 +158,13 @@ export class AccountCentreController {
       if (errors) return this.passwordPage(request, reply, signedIn, 422, errors);
       throw error;
     }
+    // Whoever may have known the old password is signed out everywhere but here.
+    await this.sessions.revokeAll(
+      signedIn.account.id,
+      selfActor(signedIn.account.id),
+      signedIn.sessionUid,
+      'password-changed',
+    );
     return this.pages.redirect(reply, '/account?done=password');
   }
 

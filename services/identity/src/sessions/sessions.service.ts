@@ -324,7 +324,11 @@ export class SessionsService {
          AND ($2::text IS NULL OR uid = $2)
          AND ($3::text IS NULL OR uid IS DISTINCT FROM $3)`,
       [accountId, which.only ?? null, which.except ?? null],
-      reason === 'revoked' ? 'session-revoked' : 'account-disabled',
+      // A person ending sessions (one, or all others after a password change) revokes their
+      // grants as sessions; an account closed or disabled revokes them as such.
+      reason === 'revoked' || reason === 'password-changed'
+        ? 'session-revoked'
+        : 'account-disabled',
     );
     for (const session of ended) {
       await this.outbox.write(transaction, SessionEvents.revoked, {

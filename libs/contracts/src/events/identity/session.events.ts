@@ -23,6 +23,7 @@ export const SESSION_REVOCATION_REASONS = [
   'account-deletion-requested',
   'account-disabled',
   'account-deleted',
+  'password-changed',
 ] as const;
 
 export const SessionEvents = {
