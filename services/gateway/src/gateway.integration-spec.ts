@@ -18,9 +18,18 @@ describe('gateway', () => {
         response.writeHead(200).end('{}');
         return;
       }
-      response
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ path: request.url }));
+      // Longer than the gateway's upstream timeout below.
+      if (request.url === '/audit/v1/slow') {
+        setTimeout(() => response.writeHead(200).end('{}'), 1_500);
+        return;
+      }
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () =>
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ path: request.url, method: request.method, body })),
+      );
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const address = upstream.address();
@@ -38,6 +47,7 @@ describe('gateway', () => {
         UPSTREAM_AUTHORIZATION_URL: `http://127.0.0.1:${closedPort}`,
         UPSTREAM_KEY_MANAGEMENT_URL: `http://127.0.0.1:${closedPort}`,
         UPSTREAM_CONSENT_URL: `http://127.0.0.1:${closedPort}`,
+        GATEWAY_UPSTREAM_TIMEOUT_MS: '500',
       },
     });
   });
@@ -57,13 +67,34 @@ describe('gateway', () => {
       },
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ path: '/audit/v1/events?x=1' });
+    expect(await response.json()).toEqual({
+      path: '/audit/v1/events?x=1',
+      method: 'GET',
+      body: '',
+    });
     expect(response.headers.get('x-request-id')).toBe('trace-me-12345');
     expect(seenHeaders['x-request-id']).toBe('trace-me-12345');
     expect(seenHeaders['rampart-workload-assertion']).toBeUndefined();
     // The edge states the peer it saw; a caller cannot choose the address services log.
     expect(seenHeaders['x-forwarded-for']).toBe('127.0.0.1');
     expect(seenHeaders['x-forwarded-proto']).toBe('http');
+  });
+
+  it('passes a request body through unchanged', async () => {
+    const form = 'grant_type=client_credentials&scope=audit%3Aread';
+    const response = await fetch(`${gateway.url}/audit/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    expect(await response.json()).toEqual({ path: '/audit/v1/events', method: 'POST', body: form });
+  });
+
+  it('answers for an upstream slower than its timeout with problem+json 504', async () => {
+    const response = await fetch(`${gateway.url}/audit/v1/slow`);
+    expect(response.status).toBe(504);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ code: 'gateway-timeout', status: 504 });
   });
 
   it('answers for a dead upstream with problem+json 503', async () => {
