@@ -221,6 +221,31 @@ describe('PostgresAdapter (oidc-provider storage on real PostgreSQL)', () => {
     expect(lifetime).toBeLessThanOrEqual(91);
   });
 
+  it('serves a client read within clientCacheMs from memory, forgetting it on its own writes', async () => {
+    const cached = postgresAdapterFactory(storage.dataSource, { clientCacheMs: 300 });
+    const client = { client_id: `c-${randomUUID()}`, client_name: 'first' };
+    await cached('Client').upsert(client.client_id, client);
+    expect(await cached('Client').find(client.client_id)).toEqual(client);
+    // Another replica changes it: this one keeps the metadata it read, for at most 300 ms.
+    await adapter('Client').upsert(client.client_id, { ...client, client_name: 'elsewhere' });
+    expect(await cached('Client').find(client.client_id)).toEqual(client);
+    await sleep(350);
+    expect(await cached('Client').find(client.client_id)).toMatchObject({
+      client_name: 'elsewhere',
+    });
+    // Its own update and deletion show at once, through any adapter of the same factory.
+    await cached('Client').upsert(client.client_id, { ...client, client_name: 'updated' });
+    expect(await cached('Client').find(client.client_id)).toMatchObject({ client_name: 'updated' });
+    await cached('Client').destroy(client.client_id);
+    expect(await cached('Client').find(client.client_id)).toBeUndefined();
+    // Other models are always read from the table.
+    const access = token('AccessToken');
+    await cached('AccessToken').upsert(access.jti!, access, 60);
+    expect(await cached('AccessToken').find(access.jti!)).toEqual(access);
+    await storage.dataSource.query(`DELETE FROM oidc_models WHERE id = $1`, [access.jti]);
+    expect(await cached('AccessToken').find(access.jti!)).toBeUndefined();
+  });
+
   it('settles concurrent upserts of one id into one row holding one of the writes', async () => {
     const store = adapter('Session');
     const id = randomUUID();

@@ -37,6 +37,44 @@ export interface PostgresAdapterOptions {
    * token be up to that late (its memory adapter does the same). Default 0.
    */
   clockToleranceSeconds?: number;
+  /**
+   * Milliseconds a client's metadata read from the table is served from memory. Every token,
+   * introspection and authorization request reads its client; the metadata changes only through
+   * registration management, which this process sees (and forgets the entry) at once, while
+   * another replica's change shows here within this time. Default 1000; 0 turns it off.
+   */
+  clientCacheMs?: number;
+}
+
+/** Clients kept in memory at most; beyond it the oldest read goes first. */
+const CLIENT_CACHE_ENTRIES = 1_000;
+
+/** Recently read client metadata, shared by every adapter one factory makes. */
+class RecentClients {
+  private readonly entries = new Map<string, { payload: AdapterPayload; until: number }>();
+
+  constructor(private readonly lifetimeMs: number) {}
+
+  get(id: string): AdapterPayload | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    if (entry.until > performance.now()) return entry.payload;
+    this.entries.delete(id);
+    return undefined;
+  }
+
+  remember(id: string, payload: AdapterPayload): void {
+    if (this.lifetimeMs <= 0) return;
+    this.entries.delete(id);
+    this.entries.set(id, { payload, until: performance.now() + this.lifetimeMs });
+    if (this.entries.size > CLIENT_CACHE_ENTRIES) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+  }
+
+  forget(id: string): void {
+    this.entries.delete(id);
+  }
 }
 
 /**
@@ -48,12 +86,20 @@ export interface PostgresAdapterOptions {
 export class PostgresAdapter implements Adapter {
   private readonly clockTolerance: number;
 
+  /** Only for the Client model. */
+  private readonly recentClients: RecentClients | undefined;
+
   constructor(
     private readonly model: string,
     private readonly dataSource: DataSource,
     options: PostgresAdapterOptions = {},
+    recentClients?: RecentClients,
   ) {
     this.clockTolerance = options.clockToleranceSeconds ?? 0;
+    this.recentClients =
+      model === 'Client'
+        ? (recentClients ?? new RecentClients(options.clientCacheMs ?? 1_000))
+        : undefined;
   }
 
   /**
@@ -65,6 +111,7 @@ export class PostgresAdapter implements Adapter {
     const grantId = GRANT_MEMBERS.has(this.model) ? text(payload.grantId) : null;
     const lifetime = typeof expiresIn === 'number' ? expiresIn + this.clockTolerance : null;
     const consumed = typeof payload.consumed === 'number' ? payload.consumed : null;
+    this.recentClients?.forget(id);
     await this.dataSource.query(
       `INSERT INTO oidc_models
          (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
@@ -89,10 +136,16 @@ export class PostgresAdapter implements Adapter {
         consumed,
       ],
     );
+    // Again: a read that overlapped the write may have kept the old metadata.
+    this.recentClients?.forget(id);
   }
 
-  find(id: string): Promise<AdapterPayload | undefined> {
-    return this.findOne(`id = $2`, id);
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const recent = this.recentClients?.get(id);
+    if (recent) return recent;
+    const payload = await this.findOne(`id = $2`, id);
+    if (payload) this.recentClients?.remember(id, payload);
+    return payload;
   }
 
   findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -115,10 +168,12 @@ export class PostgresAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     if (!storable(id)) return;
+    this.recentClients?.forget(id);
     await this.dataSource.query(`DELETE FROM oidc_models WHERE model = $1 AND id = $2`, [
       this.model,
       id,
     ]);
+    this.recentClients?.forget(id);
   }
 
   /** Deletes every code and token of the grant, of all models, in one statement. */
@@ -154,7 +209,8 @@ export function postgresAdapterFactory(
   dataSource: DataSource,
   options: PostgresAdapterOptions = {},
 ): AdapterFactory {
-  return (model) => new PostgresAdapter(model, dataSource, options);
+  const recentClients = new RecentClients(options.clientCacheMs ?? 1_000);
+  return (model) => new PostgresAdapter(model, dataSource, options, recentClients);
 }
 
 /**
