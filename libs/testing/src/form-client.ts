@@ -33,6 +33,17 @@ export class FormClient {
     });
   }
 
+  /** Follows redirects within `origin`, stopping at a page or at a location outside it. */
+  async follow(response: PageResponse): Promise<PageResponse> {
+    let current = response;
+    for (let hops = 0; hops < 10 && current.location; hops += 1) {
+      const next = new URL(current.location, this.origin);
+      if (next.origin !== new URL(this.origin).origin) return current;
+      current = await this.get(next.pathname + next.search);
+    }
+    return current;
+  }
+
   async request(
     method: string,
     path: string,

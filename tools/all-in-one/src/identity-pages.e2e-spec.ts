@@ -3,7 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { csrfTokenOf, FormClient, freePort, type PageResponse } from '@rampart/testing';
+import { csrfTokenOf, FormClient, freePort } from '@rampart/testing';
 import { startAllInOne, type AllInOne } from './all-in-one.js';
 
 const PASSWORD = 'a long and unusual pass phrase';
@@ -57,21 +57,10 @@ describe('identity pages through the gateway', () => {
     expect(response.status).toBe(303);
   }
 
-  /** Follows redirects within the platform, stopping at a page or at a foreign location. */
-  async function follow(client: FormClient, response: PageResponse): Promise<PageResponse> {
-    let current = response;
-    for (let hops = 0; hops < 10 && current.location; hops += 1) {
-      const next = new URL(current.location, origin);
-      if (next.origin !== origin) return current;
-      current = await client.get(next.pathname + next.search);
-    }
-    return current;
-  }
-
   /** Signs in through the interaction the account centre starts; answers the account page. */
   async function signIntoAccountCentre(username: string, password = PASSWORD) {
     const client = new FormClient(origin);
-    const login = await follow(client, await client.get('/account'));
+    const login = await client.follow(await client.get('/account'));
     expect(login.status).toBe(200);
     const action = /action="(\/interaction\/[\w-]+\/login)"/.exec(login.body)![1]!;
     const done = await client.post(action, {
@@ -81,7 +70,7 @@ describe('identity pages through the gateway', () => {
       _csrf: csrfTokenOf(login.body),
     });
     expect(done.status).toBe(303);
-    const account = await follow(client, done);
+    const account = await client.follow(done);
     return { client, account };
   }
 
@@ -117,7 +106,7 @@ describe('identity pages through the gateway', () => {
       redirect_uri: `${origin}/account/callback`,
       scope: 'openid',
     });
-    const login = await follow(client, response);
+    const login = await client.follow(response);
     expect(login.status).toBe(200);
     expect(login.body).toContain('<h1>Sign in</h1>');
     expect(login.headers.get('content-security-policy')).toContain(`form-action 'self' ${origin}`);
@@ -126,7 +115,7 @@ describe('identity pages through the gateway', () => {
 
   it('refuses a wrong password with one message (400), records the attempt, keeps the username', async () => {
     const client = new FormClient(origin);
-    const login = await follow(client, await client.get('/account'));
+    const login = await client.follow(await client.get('/account'));
     const action = /action="(\/interaction\/[\w-]+\/login)"/.exec(login.body)![1]!;
     const wrong = await client.post(action, {
       step: 'password',
@@ -264,7 +253,7 @@ describe('identity pages through the gateway', () => {
     expect((await client.get('/account')).status).toBe(303);
 
     const other = new FormClient(origin);
-    const login = await follow(other, await other.get('/account'));
+    const login = await other.follow(await other.get('/account'));
     const action = /action="(\/interaction\/[\w-]+\/login)"/.exec(login.body)![1]!;
     const refused = await other.post(action, {
       step: 'password',
@@ -366,7 +355,7 @@ describe('identity pages through the gateway', () => {
     };
 
     const { client } = await signIntoAccountCentre('pages-dana');
-    const consent = await follow(client, await client.get(authorize('s1')));
+    const consent = await client.follow(await client.get(authorize('s1')));
     expect(consent.status).toBe(200);
     expect(consent.body).toContain('<h1>Allow access?</h1>');
     expect(consent.body).toContain('See your name, display name and username.');
@@ -378,8 +367,7 @@ describe('identity pages through the gateway', () => {
     );
     const confirm = /action="(\/interaction\/[\w-]+\/confirm)"/.exec(consent.body)![1]!;
     expect((await client.post(confirm, {})).status).toBe(403);
-    const approved = await follow(
-      client,
+    const approved = await client.follow(
       await client.post(confirm, { _csrf: csrfTokenOf(consent.body) }),
     );
     const back = new URL(approved.location!);
@@ -388,16 +376,15 @@ describe('identity pages through the gateway', () => {
     expect(back.searchParams.get('code')).toMatch(/^[\w-]{20,}$/);
 
     // Consent is remembered: the next authorization returns straight to the client.
-    const remembered = await follow(client, await client.get(authorize('s2')));
+    const remembered = await client.follow(await client.get(authorize('s2')));
     expect(new URL(remembered.location!).searchParams.get('code')).toBeTruthy();
 
     // Another person denies.
     await register('pages-gus');
     const gus = await signIntoAccountCentre('pages-gus');
-    const asked = await follow(gus.client, await gus.client.get(authorize('s3')));
+    const asked = await gus.client.follow(await gus.client.get(authorize('s3')));
     const abort = /action="(\/interaction\/[\w-]+\/abort)"/.exec(asked.body)![1]!;
-    const denied = await follow(
-      gus.client,
+    const denied = await gus.client.follow(
       await gus.client.post(abort, { _csrf: csrfTokenOf(asked.body) }),
     );
     const refusal = new URL(denied.location!);
@@ -462,15 +449,13 @@ describe('identity pages through the gateway', () => {
     expect(confirm.body).not.toContain('<img');
     expect(confirm.body).toContain('TV &quot;&gt;&lt;img');
     const confirmXsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)![1]!;
-    const confirmed = await follow(
-      client,
+    const confirmed = await client.follow(
       await client.post('/oidc/device', { xsrf: confirmXsrf, user_code: userCode, confirm: 'yes' }),
     );
     // Signed in already: straight to consent for the device's client.
     expect(confirmed.body).toContain('<h1>Allow access?</h1>');
     const allow = /action="(\/interaction\/[\w-]+\/confirm)"/.exec(confirmed.body)![1]!;
-    const success = await follow(
-      client,
+    const success = await client.follow(
       await client.post(allow, { _csrf: csrfTokenOf(confirmed.body) }),
     );
     expect(success.status).toBe(200);
@@ -487,8 +472,7 @@ describe('identity pages through the gateway', () => {
     expect(logout.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
     const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(logout.body)![1]!;
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(logout.body)![1]!;
-    const signedOut = await follow(
-      client,
+    const signedOut = await client.follow(
       await client.post(new URL(action).pathname, { xsrf, logout: 'yes' }),
     );
     expect(signedOut.body).toContain('<h1>Signed out</h1>');

@@ -18,6 +18,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verify as argon2Verify, hash as argon2Hash } from '@node-rs/argon2';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { csrfTokenOf, FormClient, freePort, type PageResponse } from '@rampart/testing';
 import { coresUsed, sampleCpu } from './cpu.js';
@@ -47,6 +48,8 @@ interface PhaseResult {
   cores: ReturnType<typeof coresUsed> | null;
   /** Core-milliseconds of the whole machine per operation. */
   cpuMsPerOp: number | null;
+  /** PostgreSQL transactions committed per operation (each a WAL flush when it wrote). */
+  commitsPerOp: number | null;
 }
 
 /** The all-in-one platform in a child process, with its gateway URL and bootstrap file. */
@@ -64,18 +67,21 @@ async function startPlatform(): Promise<{
   child: ChildProcess;
   origin: string;
   bootstrap: Bootstrap;
+  /** The embedded PostgreSQL's administrative connection string. */
+  databaseUrl: string;
   stop: () => Promise<void>;
 }> {
   const home = await mkdtemp(join(tmpdir(), 'rampart-identity-bench-'));
   // The services take the five ports after the gateway's.
   const port = 21_000 + randomInt(0, 400) * 10 + 7;
+  const postgresPort = await freePort();
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, 'tools/all-in-one/dist/main.js'], {
     env: {
       ...process.env,
       RAMPART_HOME: home,
       RAMPART_PORT: String(port),
-      RAMPART_POSTGRES_PORT: String(await freePort()),
+      RAMPART_POSTGRES_PORT: String(postgresPort),
       LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'error',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -89,10 +95,12 @@ async function startPlatform(): Promise<{
     child.once('exit', (code) => reject(new Error(`all-in-one exited (${code}): ${output}`)));
   });
   const bootstrap = JSON.parse(await readFile(join(home, 'bootstrap.json'), 'utf8')) as Bootstrap;
+  const secret = (await readFile(join(home, 'secrets/postgres-admin.secret'), 'utf8')).trim();
   return {
     child,
     origin: `http://localhost:${port}`,
     bootstrap,
+    databaseUrl: `postgres://postgres:${encodeURIComponent(secret)}@127.0.0.1:${postgresPort}/rampart`,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -105,6 +113,12 @@ async function startPlatform(): Promise<{
 const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
+/** What a phase watches besides its own operations: the platform's process and database. */
+interface Watched {
+  servicePid?: number;
+  database?: pg.Client;
+}
+
 /**
  * Runs `operation` in `loops` closed loops for SECONDS; an operation answers whether it
  * succeeded. Latency is per successful operation.
@@ -113,10 +127,11 @@ async function closedLoops(
   phase: string,
   loops: number,
   operation: (loop: number) => Promise<boolean>,
-  servicePid: number | undefined,
+  { servicePid, database }: Watched,
 ): Promise<PhaseResult> {
   const latencies: number[] = [];
   let errors = 0;
+  const commitsFrom = await commits(database);
   const cpuFrom = sampleCpu(servicePid);
   const started = performance.now();
   const deadline = started + SECONDS * 1_000;
@@ -131,6 +146,7 @@ async function closedLoops(
   );
   const elapsed = (performance.now() - started) / 1_000;
   const cpuTo = sampleCpu(servicePid);
+  const commitsTo = await commits(database);
   const cores = cpuFrom && cpuTo ? coresUsed(cpuFrom, cpuTo) : null;
   return {
     phase,
@@ -141,18 +157,22 @@ async function closedLoops(
     cores,
     cpuMsPerOp:
       cores && latencies.length ? (cores.machine * elapsed * 1_000) / latencies.length : null,
+    commitsPerOp:
+      commitsFrom !== undefined && commitsTo !== undefined && latencies.length
+        ? (commitsTo - commitsFrom) / latencies.length
+        : null,
   };
 }
 
-/** Follows redirects within the platform; stops at a page or at a location outside it. */
-async function follow(client: FormClient, response: PageResponse): Promise<PageResponse> {
-  let current = response;
-  for (let hops = 0; hops < 10 && current.location; hops += 1) {
-    const next = new URL(current.location, client.origin);
-    if (next.origin !== client.origin) return current;
-    current = await client.get(next.pathname + next.search);
-  }
-  return current;
+/** Transactions committed in the platform's database so far. */
+async function commits(database: pg.Client | undefined): Promise<number | undefined> {
+  if (!database) return undefined;
+  // A fresh snapshot: PostgreSQL otherwise answers from the one the transaction first took.
+  await database.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await database.query<{ commits: string }>(
+    `SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return Number(rows[0]!.commits);
 }
 
 /** Posts the password step of the login page `page`; fails loudly on anything unexpected. */
@@ -218,13 +238,12 @@ async function codeFlowTokens(
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   }).toString()}`;
-  const login = await follow(client, await client.get(authorize));
-  const consent = await follow(client, await submitPassword(client, login, username));
+  const login = await client.follow(await client.get(authorize));
+  const consent = await client.follow(await submitPassword(client, login, username));
   const confirm = /action="(\/interaction\/[\w-]+\/confirm)"/.exec(consent.body)?.[1];
   if (!confirm)
     throw new Error(`expected the consent page, got ${consent.status}: ${consent.body}`);
-  const back = await follow(
-    client,
+  const back = await client.follow(
     await client.post(confirm, { _csrf: csrfTokenOf(consent.body) }),
   );
   const code = new URL(back.location!).searchParams.get('code');
@@ -259,12 +278,14 @@ async function rawArgon2Rate(): Promise<PhaseResult> {
     'raw Argon2id verify (same parameters)',
     CORES,
     async () => argon2Verify(stored, PASSWORD),
-    undefined,
+    {},
   );
 }
 
 const platform = await startPlatform();
-const servicePid = platform.child.pid;
+const statistics = new pg.Client({ connectionString: platform.databaseUrl });
+await statistics.connect();
+const watched: Watched = { servicePid: platform.child.pid, database: statistics };
 const pool = new Pool(platform.origin, { connections: Math.max(CONNECTIONS, LOGINS) });
 const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
 try {
@@ -356,18 +377,16 @@ try {
   };
 
   // Warm-up: JIT, connection pools, caches.
-  await closedLoops('warm-up', CONNECTIONS, clientCredentials, servicePid);
+  await closedLoops('warm-up', CONNECTIONS, clientCredentials, watched);
   const results: PhaseResult[] = [];
   if (PHASES.has('cc')) {
-    results.push(
-      await closedLoops('client credentials', CONNECTIONS, clientCredentials, servicePid),
-    );
+    results.push(await closedLoops('client credentials', CONNECTIONS, clientCredentials, watched));
   }
   if (PHASES.has('refresh')) {
-    results.push(await closedLoops('refresh (rotating)', CONNECTIONS, refresh, servicePid));
+    results.push(await closedLoops('refresh (rotating)', CONNECTIONS, refresh, watched));
   }
   if (PHASES.has('introspection')) {
-    results.push(await closedLoops('introspection', CONNECTIONS, introspect, servicePid));
+    results.push(await closedLoops('introspection', CONNECTIONS, introspect, watched));
   }
   let ratio = '';
   if (PHASES.has('sign-in')) {
@@ -375,7 +394,7 @@ try {
       'password sign-in (4 requests)',
       LOGINS,
       (loop) => passwordSignIn(platform.origin, people[loop]!),
-      servicePid,
+      watched,
     );
     const raw = await rawArgon2Rate();
     results.push(signIns, raw);
@@ -400,6 +419,7 @@ try {
           'p99 ms',
           'max ms',
           'cpu ms/op',
+          'db tx/op',
           'service cores',
           'postgres cores',
           'load cores',
@@ -414,6 +434,7 @@ try {
           f(result.latencyMs.p99),
           f(result.latencyMs.max),
           f(result.cpuMsPerOp, 2),
+          f(result.commitsPerOp, 1),
           f(result.cores?.service, 2),
           f(result.cores?.postgres, 2),
           f(result.cores?.node, 2),
@@ -423,6 +444,7 @@ try {
       `BENCH_RESULT ${JSON.stringify({ node: process.version, cores: CORES, seconds: SECONDS, connections: CONNECTIONS, logins: LOGINS, results })}\n`,
   );
 } finally {
+  await statistics.end();
   await pool.close();
   await platform.stop();
 }
