@@ -1,3 +1,4 @@
+import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
 
 export type MigrationClass = new () => MigrationInterface;
@@ -42,4 +43,21 @@ export function createServiceDataSource(options: DataSourceOptions): DataSource 
 export async function openAndMigrate(dataSource: DataSource): Promise<void> {
   if (!dataSource.isInitialized) await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
+}
+
+/**
+ * Runs a hot-path statement as a named prepared statement on the data source's own pg pool (the
+ * same connections and search path as TypeORM's queries): PostgreSQL parses and plans it once per
+ * connection instead of on every call, which is most of what a short statement costs it. `name`
+ * must stand for exactly one `text` across the process. Not for statements inside a TypeORM
+ * transaction: the pool hands out any connection.
+ */
+export async function runPrepared<Row extends QueryResultRow>(
+  dataSource: DataSource,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<Row[]> {
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  return (await pool.query<Row>({ name, text, values })).rows;
 }

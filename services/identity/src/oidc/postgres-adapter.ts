@@ -1,5 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
-import type { Pool, QueryResultRow } from 'pg';
+import type { QueryResultRow } from 'pg';
+import { runPrepared } from '@rampart/platform';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -103,19 +104,13 @@ export class PostgresAdapter implements Adapter {
         : undefined;
   }
 
-  /**
-   * Runs one of the adapter's statements as a named prepared statement on TypeORM's own pg pool
-   * (same connections, same search path): PostgreSQL parses and plans each statement once per
-   * connection instead of on every token request, which is most of what these short statements
-   * cost it.
-   */
-  private async run<Row extends QueryResultRow>(
+  /** One of the adapter's statements, prepared once per connection (see `runPrepared`). */
+  private run<Row extends QueryResultRow>(
     name: string,
     text: string,
     values: unknown[],
   ): Promise<Row[]> {
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    return (await pool.query<Row>({ name: `oidc-adapter-${name}`, text, values })).rows;
+    return runPrepared<Row>(this.dataSource, `oidc-adapter-${name}`, text, values);
   }
 
   /**
