@@ -118,6 +118,7 @@ describe('RFC 9162 Merkle tree', () => {
     expect(verifyInclusion(leaf, 12, 37, flipped, root)).toBe(false);
     expect(verifyInclusion(leaf, 37, 37, proof, root)).toBe(false);
     expect(verifyInclusion(leaf, -1, 37, proof, root)).toBe(false);
+    expect(verifyInclusion(leaf, 12, 37, [...proof.slice(1), Buffer.alloc(3)], root)).toBe(false);
   });
 
   it('refuses a consistency proof between trees that do not extend each other', () => {
@@ -135,6 +136,9 @@ describe('RFC 9162 Merkle tree', () => {
     expect(verifyConsistency(11, 29, proof.slice(0, -1), first, second)).toBe(false);
     expect(verifyConsistency(11, 29, [], first, second)).toBe(false);
     expect(verifyConsistency(29, 11, proof, first, second)).toBe(false);
+    expect(verifyConsistency(11, 29, [Buffer.alloc(31), ...proof.slice(1)], first, second)).toBe(
+      false,
+    );
     // Equal sizes need equal roots and no proof.
     expect(verifyConsistency(29, 29, [], second, second)).toBe(true);
     expect(verifyConsistency(29, 29, [], first, second)).toBe(false);

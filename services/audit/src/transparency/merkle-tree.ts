@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The Merkle tree of RFC 9162 (Certificate Transparency 2.0, section 2.1), the one Trillian,
@@ -9,17 +9,27 @@ import { createHash } from 'node:crypto';
 export const HASH_BYTES = 32;
 
 const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
 
 /** The hash of the empty tree: SHA-256 of nothing. */
-export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
+export const EMPTY_ROOT: Buffer = hash('sha256', Buffer.alloc(0), 'buffer');
 
 export function leafHash(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  return hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
 }
 
+/**
+ * One reused input buffer: node hashing is most of building and verifying a tree, and the
+ * one-shot `hash()` over it is about half again as fast as a `createHash` per node.
+ */
+const nodeInput = Buffer.alloc(1 + 2 * HASH_BYTES, 0x01);
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
+    throw new RangeError('a node hashes two 32-byte hashes');
+  }
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + HASH_BYTES);
+  return hash('sha256', nodeInput, 'buffer');
 }
 
 /** The largest power of two strictly below n (n > 1). */
@@ -55,9 +65,9 @@ function rangeHash(tree: PerfectSubtrees, start: number, end: number): Buffer {
     chunks.push(tree.perfect(level, at / 2 ** level));
     at += 2 ** level;
   }
-  let hash = chunks.pop()!;
-  while (chunks.length > 0) hash = nodeHash(chunks.pop()!, hash);
-  return hash;
+  let folded = chunks.pop()!;
+  while (chunks.length > 0) folded = nodeHash(chunks.pop()!, folded);
+  return folded;
 }
 
 /** The root hash of the tree's first `size` leaves (default: all of them). */
@@ -135,25 +145,26 @@ export function verifyInclusion(
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
     return false;
   }
+  if (!allHashes([leaf, root, ...proof])) return false;
   // RFC 9162 section 2.1.3.2 (sizes are safe integers, below 2^53).
   let fn = index;
   let sn = size - 1;
-  let hash: Buffer = Buffer.from(leaf);
+  let computed: Buffer = Buffer.from(leaf);
   for (const sibling of proof) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
-      hash = nodeHash(sibling, hash);
+      computed = nodeHash(sibling, computed);
       while (fn % 2 === 0 && fn !== 0) {
         fn = Math.floor(fn / 2);
         sn = Math.floor(sn / 2);
       }
     } else {
-      hash = nodeHash(hash, sibling);
+      computed = nodeHash(computed, sibling);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && hash.equals(root);
+  return sn === 0 && computed.equals(root);
 }
 
 /** Whether `proof` shows the tree of `first` leaves with `firstRoot` to be a prefix of the other. */
@@ -165,6 +176,7 @@ export function verifyConsistency(
   secondRoot: Uint8Array,
 ): boolean {
   if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second)) return false;
+  if (!allHashes([firstRoot, secondRoot, ...proof])) return false;
   if (first < 0 || first > second) return false;
   if (first === second) return proof.length === 0 && Buffer.from(firstRoot).equals(secondRoot);
   if (first === 0) return proof.length === 0;
@@ -197,6 +209,11 @@ export function verifyConsistency(
   return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
 }
 
+/** A proof from outside may hold anything: only 32-byte values are hashes. */
+function allHashes(values: readonly Uint8Array[]): boolean {
+  return values.every((value) => value instanceof Uint8Array && value.length === HASH_BYTES);
+}
+
 function isPowerOfTwo(n: number): boolean {
   return n > 0 && splitPoint(n + 1) === n;
 }
@@ -223,10 +240,10 @@ export class MemoryMerkleTree implements PerfectSubtrees {
   }
 
   /** Appends a leaf by its leaf hash (`leafHash(data)`). */
-  appendLeafHash(hash: Uint8Array): void {
-    if (hash.length !== HASH_BYTES) throw new RangeError('a leaf hash is 32 bytes');
+  appendLeafHash(leaf: Uint8Array): void {
+    if (leaf.length !== HASH_BYTES) throw new RangeError('a leaf hash is 32 bytes');
     let level = 0;
-    let carried: Buffer = Buffer.from(hash);
+    let carried: Buffer = Buffer.from(leaf);
     for (;;) {
       const index = this.push(level, carried);
       // A right child completes its parent.
@@ -248,7 +265,7 @@ export class MemoryMerkleTree implements PerfectSubtrees {
     return this.levels[level]!.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES);
   }
 
-  private push(level: number, hash: Buffer): number {
+  private push(level: number, node: Buffer): number {
     const count = this.counts[level] ?? 0;
     let buffer = this.levels[level] ?? Buffer.alloc(HASH_BYTES * 64);
     if ((count + 1) * HASH_BYTES > buffer.length) {
@@ -256,7 +273,7 @@ export class MemoryMerkleTree implements PerfectSubtrees {
       buffer.copy(grown);
       buffer = grown;
     }
-    hash.copy(buffer, count * HASH_BYTES);
+    node.copy(buffer, count * HASH_BYTES);
     this.levels[level] = buffer;
     this.counts[level] = count + 1;
     return count;
