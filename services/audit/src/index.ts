@@ -1,1 +1,3 @@
 export { auditService } from './audit.service.js';
+export * from './transparency/merkle-tree.js';
+export * from './transparency/checkpoint.js';
