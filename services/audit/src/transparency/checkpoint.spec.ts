@@ -33,6 +33,31 @@ describe('checkpoints (C2SP tlog-checkpoint in a signed note)', () => {
     expect(parseCheckpointText(text)).toEqual(checkpoint);
   });
 
+  it('carries the signing time as an extension line under the signature', async () => {
+    const log = keyPair();
+    const time = new Date('2026-11-28T13:05:00.123Z');
+    const checkpoint = { ...checkpointOf(7), time };
+    const text = checkpointText(checkpoint);
+    expect(text.split('\n')).toEqual([
+      ORIGIN,
+      '7',
+      checkpoint.root.toString('base64'),
+      `time ${time.toISOString()}`,
+      '',
+    ]);
+    const note = await signCheckpoint(checkpoint, ed25519NoteSigner(ORIGIN, log.privateKey));
+    const key = verifierKey(ORIGIN, log.publicKey);
+    expect(openCheckpoint(note, key)).toEqual(checkpoint);
+    // Moving the time breaks the signature like any other line.
+    expect(() => openCheckpoint(note.replace('13:05:00', '13:06:00'), key)).toThrow(
+      'no valid signature',
+    );
+    // Other extension lines are read past; a malformed or second time line is refused.
+    expect(parseCheckpointText(`${text}other extension\n`)).toEqual(checkpoint);
+    expect(() => parseCheckpointText(`${text}time 2026-11-28T13:07:00.000Z\n`)).toThrow('one time');
+    expect(() => parseCheckpointText(text.replace('.123Z', 'Z'))).toThrow('time line');
+  });
+
   it('signs as a note a witness can read: the text, a blank line, an em-dash signature line', async () => {
     const log = keyPair();
     const note = await signCheckpoint(checkpointOf(5), ed25519NoteSigner(ORIGIN, log.privateKey));

@@ -13,7 +13,14 @@ export interface Checkpoint {
   readonly origin: string;
   readonly size: number;
   readonly root: Buffer;
+  /**
+   * When the log signed it, to the millisecond: an extension line `time <ISO 8601>`, under the
+   * signature like the rest. Witnesses ignore extension lines; this log's verifiers read it.
+   */
+  readonly time?: Date;
 }
+
+const TIME_LINE = /^time (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/;
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
@@ -30,16 +37,20 @@ function checkName(kind: string, name: string): void {
   }
 }
 
-export function checkpointText({ origin, size, root }: Checkpoint): string {
+export function checkpointText({ origin, size, root, time }: Checkpoint): string {
   checkName('the origin', origin);
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new CheckpointError('the tree size must be a non-negative integer');
   }
   if (root.length !== HASH_BYTES) throw new CheckpointError('the root hash must be 32 bytes');
-  return `${origin}\n${size}\n${root.toString('base64')}\n`;
+  if (time !== undefined && Number.isNaN(time.getTime())) {
+    throw new CheckpointError('the time must be a valid date');
+  }
+  const timeLine = time === undefined ? '' : `time ${time.toISOString()}\n`;
+  return `${origin}\n${size}\n${root.toString('base64')}\n${timeLine}`;
 }
 
-/** Reads a checkpoint's text (extension lines, which this log never writes, are ignored). */
+/** Reads a checkpoint's text; extension lines other than `time` are ignored. */
 export function parseCheckpointText(text: string): Checkpoint {
   const lines = text.split('\n');
   if (lines.length < 4 || lines.at(-1) !== '') {
@@ -54,10 +65,17 @@ export function parseCheckpointText(text: string): Checkpoint {
   if (hash.length !== HASH_BYTES || hash.toString('base64') !== root) {
     throw new CheckpointError('the root hash must be the standard base64 of 32 bytes');
   }
-  if (lines.slice(3, -1).some((line) => line === '')) {
+  const extensions = lines.slice(3, -1);
+  if (extensions.some((line) => line === '')) {
     throw new CheckpointError('a checkpoint has no empty lines');
   }
-  return { origin, size: Number(size), root: hash };
+  const timeLines = extensions.filter((line) => line.startsWith('time '));
+  if (timeLines.length > 1) throw new CheckpointError('a checkpoint has one time at most');
+  const time = timeLines[0] === undefined ? undefined : TIME_LINE.exec(timeLines[0])?.[1];
+  if (timeLines.length === 1 && (time === undefined || Number.isNaN(Date.parse(time)))) {
+    throw new CheckpointError('the time line is `time <ISO 8601 UTC with milliseconds>`');
+  }
+  return { origin, size: Number(size), root: hash, ...(time ? { time: new Date(time) } : {}) };
 }
 
 /** The 4-byte key id of an Ed25519 note key: SHA-256(name || 0x0A || 0x01 || public key)[:4]. */
