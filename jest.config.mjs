@@ -48,7 +48,7 @@ const roots = ['libs', 'services'].flatMap((top) =>
 );
 
 export default {
-  projects: [...roots, 'tools/all-in-one', 'tools/docs']
+  projects: [...roots, 'tools/all-in-one', 'tools/docs', 'tools/cli']
     .filter((dir) => existsSync(`${dir}/src`))
     .map(project),
   // Jest loads global setup outside any project's transform: it runs the built library

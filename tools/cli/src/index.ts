@@ -1,0 +1,1 @@
+export { runCli, EXIT, type Io } from './cli.js';
