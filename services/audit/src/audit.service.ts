@@ -3,6 +3,7 @@ import { defineDataService } from '@rampart/platform';
 import { AuditModule } from './app.module.js';
 import { auditConfigSchema } from './config/audit.config.js';
 import { auditMigrations } from './database/migrations/index.js';
+import { ingestConsumer } from './ingest/ingest.consumer.js';
 
 export const auditService = defineDataService({
   name: 'audit',
@@ -12,4 +13,5 @@ export const auditService = defineDataService({
   configSchema: auditConfigSchema,
   migrations: auditMigrations,
   startedEvent: AuditLifecycle.started,
+  consumers: [ingestConsumer],
 });
