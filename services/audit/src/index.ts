@@ -1,1 +1,3 @@
 export { auditService } from './audit.service.js';
+export { verifyChain, type ChainProblem, type VerifyResult } from './chain/chain-verifier.js';
+export { entryHash, canonicalJson, GENESIS_HASH } from './chain/chain-hash.js';
