@@ -15,22 +15,30 @@ export interface VerifyOptions {
   batchSize?: number;
 }
 
-/** The hash a stored row should have with `sequence`, or undefined when it cannot be computed. */
-function hashAt(row: StoredRecord, sequence: number): Buffer | undefined {
-  if (row.previousHash.length !== 32 || sequence < 1) return undefined;
+/** The stored record text as JSON, or undefined when it is not JSON at all. */
+function parsed(row: StoredRecord): unknown {
   try {
-    return entryHash(sequence, row.previousHash.toString('hex'), JSON.parse(row.record));
+    return JSON.parse(row.record) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hash the row should have with `sequence`, or undefined when it cannot be computed. */
+function hashAt(row: StoredRecord, record: unknown, sequence: number): Buffer | undefined {
+  if (record === undefined || row.previousHash.length !== 32 || sequence < 1) return undefined;
+  try {
+    return entryHash(sequence, row.previousHash.toString('hex'), record);
   } catch {
     return undefined;
   }
 }
 
 /** The record text is canonical JSON, and the indexed columns say what the hashed record says. */
-function consistent(row: StoredRecord): boolean {
+function consistent(row: StoredRecord, record: unknown): boolean {
   try {
-    const record = JSON.parse(row.record) as AuditRecord;
     if (canonicalJson(record) !== row.record) return false;
-    const columns = recordColumns(record);
+    const columns = recordColumns(record as AuditRecord);
     return (
       columns.eventId === row.eventId &&
       columns.eventType === row.eventType &&
@@ -106,15 +114,16 @@ async function walk(transaction: EntityManager, batchSize: number): Promise<Veri
     if (row.sequence < expected) return bad(row.sequence, 'inserted');
     if (row.sequence > expected) return bad(expected, 'deleted');
     const pointsTo = row.previousHash.toString('hex');
-    const selfOk = hashAt(row, row.sequence)?.equals(row.hash) ?? false;
+    const record = parsed(row);
+    const selfOk = hashAt(row, record, row.sequence)?.equals(row.hash) ?? false;
     if (pointsTo === previous) {
-      if (!selfOk || !consistent(row)) return bad(expected, 'modified');
+      if (!selfOk || !consistent(row, record)) return bad(expected, 'modified');
     } else {
       if (next && row.previousHash.equals(next.hash)) return bad(expected, 'reordered');
       if (beforePrevious !== null && pointsTo === beforePrevious) {
         return bad(expected - 1, 'inserted');
       }
-      if (!selfOk && hashAt(row, row.sequence + 1)?.equals(row.hash)) {
+      if (!selfOk && hashAt(row, record, row.sequence + 1)?.equals(row.hash)) {
         return bad(expected, 'deleted');
       }
       return bad(selfOk && expected > 1 ? expected - 1 : expected, 'modified');

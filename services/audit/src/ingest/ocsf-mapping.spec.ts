@@ -217,6 +217,15 @@ describe('OCSF mapping', () => {
     });
   });
 
+  it('keeps an event whose strings JSON canonicalisation would refuse (lone surrogates)', () => {
+    const odd: CloudEventEnvelope = {
+      ...event(LoginEvents.failed, accountId, { reason: 'unknown-user', ip: '198.51.100.1' }),
+      data: { reason: 'unknown-user', ip: '198.51.100.1', userAgent: 'agent \ud800 x' },
+    };
+    const record = toAuditRecord(odd, loggedAt);
+    expect(canonicalJson(record)).toContain('agent \ufffd x');
+  });
+
   it('files an event type outside the catalogue as API Activity', () => {
     const record = toAuditRecord(
       {

@@ -109,18 +109,19 @@ function withoutSecrets(value: unknown, path: string, redacted: string[]): Json 
     const copy: Record<string, Json> = {};
     for (const [key, item] of Object.entries(value)) {
       if (item === undefined) continue;
-      if (SECRET_NAME.test(key)) {
-        redacted.push(`${path}.${key}`);
+      const name = key.toWellFormed();
+      if (SECRET_NAME.test(name)) {
+        redacted.push(`${path}.${name}`);
         continue;
       }
-      copy[key] = withoutSecrets(item, `${path}.${key}`, redacted);
+      copy[name] = withoutSecrets(item, `${path}.${name}`, redacted);
     }
     return copy;
   }
   if (typeof value === 'number' && !Number.isFinite(value)) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-    return value;
-  }
+  // A lone surrogate has no canonical JSON form: replaced (U+FFFD), so the event is still audited.
+  if (typeof value === 'string') return value.toWellFormed();
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
   return null;
 }
 
@@ -217,7 +218,7 @@ export function toAuditRecord(event: CloudEventEnvelope, loggedAt: Date): AuditR
     status_id: status.status_id,
     ...(status.detail === undefined ? {} : { status_detail: status.detail }),
     ...(actor === undefined ? {} : { actor }),
-    target: { uid: event.subject, type: aggregate },
+    target: { uid: event.subject.toWellFormed(), type: aggregate },
     ...(ip ? { src_endpoint: { ip } } : {}),
     metadata: {
       uid: event.id,
@@ -225,7 +226,7 @@ export function toAuditRecord(event: CloudEventEnvelope, loggedAt: Date): AuditR
       product: { name: event.source.replace(/^\/rampart\//, ''), vendor_name: 'Rampart' },
       version: OCSF_VERSION,
       logged_time: loggedAt.getTime(),
-      tenant_uid: event.tenant,
+      tenant_uid: event.tenant.toWellFormed(),
     },
     unmapped: {
       source: event.source,

@@ -6,6 +6,7 @@ import {
   type TestDatabase,
   type TestTokenIssuer,
 } from '@rampart/platform/testing-support';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { auditService } from '../audit.service.js';
 
@@ -32,6 +33,10 @@ export interface AuditHarness {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the service and waits until it has audited its own start (outbox, relay, in-process
+ * transport, its own consumer), so a test begins with the log settled: one record, that event.
+ */
 export async function startAudit(extraEnv: Record<string, string> = {}): Promise<AuditHarness> {
   const database = await createTestDatabase('audit');
   const issuer = await startTestTokenIssuer();
@@ -54,6 +59,20 @@ export async function startAudit(extraEnv: Record<string, string> = {}): Promise
     await issuer.close();
     await database.drop();
     throw error;
+  }
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const recorded = await service.dataSource!.query<unknown[]>(
+      `SELECT 1 FROM audit_records WHERE event_type = 'rampart.audit.lifecycle.started'`,
+    );
+    if (recorded.length > 0) break;
+    if (Date.now() > deadline) {
+      await service.stop();
+      await issuer.close();
+      await database.drop();
+      throw new Error('the audit service did not record its own start within 10 s');
+    }
+    await sleep(25);
   }
   return {
     service,
