@@ -140,6 +140,18 @@ describe('ingest: events from the inbox into the chain', () => {
     expect(after.at(-1)!.previous_hash).toEqual(before.at(-1)!.hash);
   });
 
+  it('records an event whose subject PostgreSQL text could not hold (U+0000 becomes U+FFFD)', async () => {
+    const before = await rows();
+    const odd = event(LoginEvents.succeeded, 'nul\u0000subject', {
+      accountId,
+      ip: '203.0.113.9',
+    });
+    await consumer.handleBatch([odd.message], () => Promise.resolve());
+    const after = await rows();
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.at(-1)).toMatchObject({ event_id: odd.event.id, subject: 'nul\ufffdsubject' });
+  });
+
   it('keeps an event out of the chain when the inbox dead-letters it', async () => {
     const before = await rows();
     const bad = event(LoginEvents.succeeded, accountId, { accountId, ip: '203.0.113.9' });

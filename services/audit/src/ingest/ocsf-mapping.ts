@@ -126,6 +126,12 @@ function withoutSecrets(value: unknown, path: string, redacted: string[]): Json 
 }
 
 type Fields = Record<string, unknown>;
+
+/**
+ * Text for an indexed column as well as the record: PostgreSQL `text` cannot hold U+0000, and
+ * canonical JSON cannot hold a lone surrogate; both become U+FFFD rather than fail the event.
+ */
+const columnText = (value: string): string => value.toWellFormed().replaceAll('\u0000', '\ufffd');
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : undefined;
 
@@ -218,7 +224,7 @@ export function toAuditRecord(event: CloudEventEnvelope, loggedAt: Date): AuditR
     status_id: status.status_id,
     ...(status.detail === undefined ? {} : { status_detail: status.detail }),
     ...(actor === undefined ? {} : { actor }),
-    target: { uid: event.subject.toWellFormed(), type: aggregate },
+    target: { uid: columnText(event.subject), type: aggregate },
     ...(ip ? { src_endpoint: { ip } } : {}),
     metadata: {
       uid: event.id,
@@ -226,7 +232,7 @@ export function toAuditRecord(event: CloudEventEnvelope, loggedAt: Date): AuditR
       product: { name: event.source.replace(/^\/rampart\//, ''), vendor_name: 'Rampart' },
       version: OCSF_VERSION,
       logged_time: loggedAt.getTime(),
-      tenant_uid: event.tenant.toWellFormed(),
+      tenant_uid: columnText(event.tenant),
     },
     unmapped: {
       source: event.source,
