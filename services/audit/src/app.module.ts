@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { VerifyModule } from './verify/verify.module.js';
 
 /** The audit service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({})
+@Module({ imports: [VerifyModule] })
 export class AuditModule {}

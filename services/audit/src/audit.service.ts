@@ -3,6 +3,8 @@ import { defineDataService } from '@rampart/platform';
 import { AuditModule } from './app.module.js';
 import { auditConfigSchema } from './config/audit.config.js';
 import { auditMigrations } from './database/migrations/index.js';
+import { ingestConsumer } from './ingest/ingest.consumer.js';
+import { verifyRoutes } from './verify/verify.routes.js';
 
 export const auditService = defineDataService({
   name: 'audit',
@@ -12,4 +14,6 @@ export const auditService = defineDataService({
   configSchema: auditConfigSchema,
   migrations: auditMigrations,
   startedEvent: AuditLifecycle.started,
+  consumers: [ingestConsumer],
+  routes: verifyRoutes,
 });

@@ -1,4 +1,5 @@
 import type { MigrationClass } from '@rampart/platform';
+import { CreateAuditRecords1765200000000 } from './1765200000000-create-audit-records.js';
 
 /** The audit schema's migrations, oldest first (the platform adds its messaging tables before them). */
-export const auditMigrations: MigrationClass[] = [];
+export const auditMigrations: MigrationClass[] = [CreateAuditRecords1765200000000];

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
+
+describe('chain hash', () => {
+  it('canonicalises as RFC 8785 does: sorted keys, no whitespace, ECMAScript numbers', () => {
+    // From RFC 8785 section 3.2.2 (key order) and 3.2.2.3 (numbers).
+    expect(
+      canonicalJson({ b: [1e30, 4.5, 0.002, 1e-27], a: 'é\n', '\u20ac': true, '1': null }),
+    ).toBe('{"1":null,"a":"é\\n","b":[1e+30,4.5,0.002,1e-27],"€":true}');
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow();
+    expect(() => canonicalJson({ s: '\ud800' })).toThrow();
+  });
+
+  it('is SHA-256 over the canonical JSON of { sequence, previousHash, record }', () => {
+    const record = { time: 1, class_uid: 6003, metadata: { uid: 'e-1' } };
+    const expected = createHash('sha256')
+      .update(
+        `{"previousHash":"${GENESIS_HASH}","record":{"class_uid":6003,"metadata":{"uid":"e-1"},"time":1},"sequence":1}`,
+      )
+      .digest('hex');
+    expect(entryHash(1, GENESIS_HASH, record).toString('hex')).toBe(expected);
+    // Key order in the input does not matter; every other change does.
+    expect(
+      entryHash(1, GENESIS_HASH, { metadata: { uid: 'e-1' }, class_uid: 6003, time: 1 }),
+    ).toEqual(entryHash(1, GENESIS_HASH, record));
+    expect(entryHash(2, GENESIS_HASH, record)).not.toEqual(entryHash(1, GENESIS_HASH, record));
+    expect(entryHash(1, 'f'.repeat(64), record)).not.toEqual(entryHash(1, GENESIS_HASH, record));
+    expect(entryHash(1, GENESIS_HASH, { ...record, time: 2 })).not.toEqual(
+      entryHash(1, GENESIS_HASH, record),
+    );
+  });
+
+  it('refuses a sequence or previous hash a verifier could not reproduce', () => {
+    expect(() => entryHash(0, GENESIS_HASH, {})).toThrow(RangeError);
+    expect(() => entryHash(1.5, GENESIS_HASH, {})).toThrow(RangeError);
+    expect(() => entryHash(1, GENESIS_HASH.toUpperCase().replace(/0/g, 'A'), {})).toThrow(
+      RangeError,
+    );
+    expect(() => entryHash(1, 'ab', {})).toThrow(RangeError);
+  });
+});

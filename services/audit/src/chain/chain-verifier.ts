@@ -1,0 +1,137 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { auditChainRepository, type StoredRecord } from './audit-chain.repository.js';
+import { recordColumns, type AuditRecord } from './audit-record.js';
+import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
+
+/** What went wrong first, as far as the chain can tell (docs/architecture/audit.md). */
+export type ChainProblem = 'modified' | 'deleted' | 'reordered' | 'inserted';
+
+export type VerifyResult =
+  | { valid: true; records: number; head: string }
+  | { valid: false; firstBadSequence: number; problem: ChainProblem };
+
+export interface VerifyOptions {
+  /** Records read per query; memory stays bounded by it however long the chain (default 1,000). */
+  batchSize?: number;
+}
+
+/** The stored record text as JSON, or undefined when it is not JSON at all. */
+function parsed(row: StoredRecord): unknown {
+  try {
+    return JSON.parse(row.record) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hash the row should have with `sequence`, or undefined when it cannot be computed. */
+function hashAt(row: StoredRecord, record: unknown, sequence: number): Buffer | undefined {
+  if (record === undefined || row.previousHash.length !== 32 || sequence < 1) return undefined;
+  try {
+    return entryHash(sequence, row.previousHash.toString('hex'), record);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record text is canonical JSON, and the indexed columns say what the hashed record says. */
+function consistent(row: StoredRecord, record: unknown): boolean {
+  try {
+    if (canonicalJson(record) !== row.record) return false;
+    const columns = recordColumns(record as AuditRecord);
+    return (
+      columns.eventId === row.eventId &&
+      columns.eventType === row.eventType &&
+      columns.service === row.service &&
+      columns.subject === row.subject &&
+      columns.occurredAt.getTime() === row.occurredAt.getTime() &&
+      columns.recordedAt.getTime() === row.recordedAt.getTime()
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Walks the whole chain in sequence order, a batch at a time, in one read-only snapshot, and
+ * checks every record: its sequence number is the next one, its `previousHash` is the hash of the
+ * record before it (64 zeros for the first), its hash recomputes from its own content, and its
+ * columns match its record. The first failure is classified by what the surrounding hashes show:
+ *
+ * - `deleted`: a sequence number is missing, or the record's hash only recomputes with the next
+ *   number (records after a deletion were renumbered down).
+ * - `reordered`: the record points back to the record that comes right after it.
+ * - `inserted`: the record points back past its predecessor, to the one before: the predecessor
+ *   was slipped in (reported at the predecessor's sequence). A number below 1 is an insertion too.
+ * - `modified`: anything else, i.e. a record whose content no longer matches its hash, or whose
+ *   hash was recomputed so that its successor no longer links to it (reported at that record).
+ *
+ * Not detectable by a chain alone: removing records from the end, or rewriting a record and every
+ * record after it. Comparing `head` with one noted earlier catches both; signed checkpoints will.
+ */
+export async function verifyChain(
+  dataSource: DataSource,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const batchSize = options.batchSize ?? 1_000;
+  return dataSource.transaction('REPEATABLE READ', async (transaction) => {
+    await transaction.query('SET TRANSACTION READ ONLY');
+    return walk(transaction, batchSize);
+  });
+}
+
+async function walk(transaction: EntityManager, batchSize: number): Promise<VerifyResult> {
+  let buffer: StoredRecord[] = [];
+  let index = 0;
+  let after: number | null = null;
+  let exhausted = false;
+  const pull = async (): Promise<StoredRecord | undefined> => {
+    if (index >= buffer.length) {
+      if (exhausted) return undefined;
+      buffer = await auditChainRepository.readAfter(transaction, after, batchSize);
+      index = 0;
+      exhausted = buffer.length < batchSize;
+      const last = buffer.at(-1);
+      if (!last) return undefined;
+      after = last.sequence;
+    }
+    return buffer[index++];
+  };
+
+  let expected = 1;
+  let previous = GENESIS_HASH;
+  /** The hash of the record before `previous` (genesis counts), for spotting an insertion. */
+  let beforePrevious: string | null = null;
+  const bad = (firstBadSequence: number, problem: ChainProblem): VerifyResult => ({
+    valid: false,
+    firstBadSequence,
+    problem,
+  });
+
+  let row = await pull();
+  while (row) {
+    const next = await pull();
+    if (row.sequence < expected) return bad(row.sequence, 'inserted');
+    if (row.sequence > expected) return bad(expected, 'deleted');
+    const pointsTo = row.previousHash.toString('hex');
+    const record = parsed(row);
+    const selfOk = hashAt(row, record, row.sequence)?.equals(row.hash) ?? false;
+    if (pointsTo === previous) {
+      if (!selfOk || !consistent(row, record)) return bad(expected, 'modified');
+    } else {
+      if (next && row.previousHash.equals(next.hash)) return bad(expected, 'reordered');
+      if (beforePrevious !== null && pointsTo === beforePrevious) {
+        return bad(expected - 1, 'inserted');
+      }
+      if (!selfOk && hashAt(row, record, row.sequence + 1)?.equals(row.hash)) {
+        return bad(expected, 'deleted');
+      }
+      return bad(selfOk && expected > 1 ? expected - 1 : expected, 'modified');
+    }
+    beforePrevious = previous;
+    previous = row.hash.toString('hex');
+    expected += 1;
+    row = next;
+  }
+  return { valid: true, records: expected - 1, head: previous };
+}

@@ -1,0 +1,22 @@
+import { EVENT_CATALOGUE } from '@rampart/contracts';
+import { defineConsumer, on } from '@rampart/platform';
+import { appendToChain } from '../chain/chain-appender.js';
+import { toAuditRecord } from './ocsf-mapping.js';
+
+/**
+ * Every event Rampart produces, appended to the audit chain. The transports subscribe to named
+ * topics only (no pattern subscription, on Kafka or in-process), so the consumer declares each
+ * event of the contracts catalogue, and with it every `rampart.*` topic; an event added to the
+ * catalogue is audited from the next build on. The inbox settles a batch in one transaction and
+ * calls this handler per event in it: the first append of the batch takes the chain lock, the
+ * rest follow on the same head (see `appendToChain`), and the inbox's own dedup plus the log's
+ * unique event id keep a redelivered event from being recorded twice.
+ */
+export const ingestConsumer = defineConsumer({
+  name: 'audit.ingest',
+  handlers: EVENT_CATALOGUE.map((definition) =>
+    on(definition, async (event, transaction) => {
+      await appendToChain(transaction, [toAuditRecord(event, new Date())]);
+    }),
+  ),
+});

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  catalogueTopics,
+  KeyEvents,
+  LoginEvents,
+  ScimEvents,
+  type CloudEventEnvelope,
+  type EventDefinition,
+} from '@rampart/contracts';
+import {
+  createEvent,
+  createLogger,
+  createServiceDataSource,
+  InboxConsumer,
+  openAndMigrate,
+  type IncomingMessage,
+} from '@rampart/platform';
+import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
+import type { DataSource } from 'typeorm';
+import { auditService } from '../audit.service.js';
+import { entryHash, GENESIS_HASH } from '../chain/chain-hash.js';
+import { ingestConsumer } from './ingest.consumer.js';
+
+const logger = createLogger('audit-test', 'silent');
+const accountId = '3f1c2a52-7f0e-4d57-9d3b-1b2c3d4e5f60';
+const userId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+let offset = 0;
+function message(event: CloudEventEnvelope, definition: EventDefinition): IncomingMessage {
+  return {
+    topic: definition.topic.name,
+    key: event.subject,
+    value: JSON.stringify(event),
+    headers: {},
+    position: `0/${offset++}`,
+  };
+}
+
+function event<D extends EventDefinition>(definition: D, subject: string, data: unknown) {
+  const created = createEvent(definition.topic.service, definition, {
+    subject,
+    tenant: 'default',
+    data,
+  } as never);
+  return { event: created, message: message(created, definition) };
+}
+
+interface Row {
+  sequence: string;
+  event_id: string;
+  event_type: string;
+  service: string;
+  subject: string;
+  record: string;
+  previous_hash: Buffer;
+  hash: Buffer;
+}
+
+describe('ingest: events from the inbox into the chain', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let consumer: InboxConsumer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('audit');
+    dataSource = createServiceDataSource({
+      url: database.url,
+      schema: database.schema,
+      migrations: auditService.migrations,
+    });
+    await openAndMigrate(dataSource);
+    consumer = new InboxConsumer(ingestConsumer, dataSource, database.schema, logger);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const rows = () => dataSource.query<Row[]>(`SELECT * FROM audit_records ORDER BY sequence`);
+
+  it('subscribes to every topic of the catalogue', () => {
+    expect([...consumer.topics].sort()).toEqual(
+      catalogueTopics()
+        .map((topic) => topic.name)
+        .sort(),
+    );
+    expect(consumer.topics).toContain('rampart.key-management.token-signing-key.v1');
+  });
+
+  it('appends a batch in order, one record per event, chained and normalised', async () => {
+    const batch = [
+      event(LoginEvents.failed, accountId, { reason: 'unknown-user', ip: '203.0.113.9' }),
+      event(ScimEvents.userCreated, userId, {
+        actor: { subject: 'admin-1' },
+        userId,
+        userName: 'grace',
+        active: true,
+        passwordSet: true,
+      }),
+      event(KeyEvents.rotated, 'ring/key', {
+        name: 'key',
+        keyRing: 'ring',
+        purpose: 'ENCRYPT_DECRYPT',
+        caller: 'user:admin-1',
+        version: 2,
+      }),
+    ];
+    await consumer.handleBatch(
+      batch.map((item) => item.message),
+      () => Promise.resolve(),
+    );
+    const found = await rows();
+    expect(
+      found.map((row) => [Number(row.sequence), row.event_id, row.event_type, row.service]),
+    ).toEqual([
+      [1, batch[0]!.event.id, 'rampart.identity.login.failed', 'identity'],
+      [2, batch[1]!.event.id, 'rampart.identity.scim.user-created', 'identity'],
+      [3, batch[2]!.event.id, 'rampart.key-management.key.rotated', 'key-management'],
+    ]);
+    const records = found.map((row) => JSON.parse(row.record) as Record<string, unknown>);
+    expect(records.map((record) => record['class_uid'])).toEqual([3002, 3007, 3004]);
+    expect(records[0]).toMatchObject({ status: 'Failure', src_endpoint: { ip: '203.0.113.9' } });
+    expect(found[1]!.record).not.toContain('"passwordSet"');
+    let previous = GENESIS_HASH;
+    for (const [index, row] of found.entries()) {
+      expect(row.previous_hash.toString('hex')).toBe(previous);
+      expect(row.hash).toEqual(entryHash(index + 1, previous, records[index]));
+      previous = row.hash.toString('hex');
+    }
+  });
+
+  it('records a redelivered batch once, and the next events continue the chain', async () => {
+    const before = await rows();
+    const repeat = event(LoginEvents.succeeded, accountId, { accountId, ip: '203.0.113.9' });
+    await consumer.handleBatch([repeat.message, repeat.message], () => Promise.resolve());
+    await consumer.handleBatch([repeat.message], () => Promise.resolve());
+    const after = await rows();
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.at(-1)!.previous_hash).toEqual(before.at(-1)!.hash);
+  });
+
+  it('records an event whose subject PostgreSQL text could not hold (U+0000 becomes U+FFFD)', async () => {
+    const before = await rows();
+    const odd = event(LoginEvents.succeeded, 'nul\u0000subject', {
+      accountId,
+      ip: '203.0.113.9',
+    });
+    await consumer.handleBatch([odd.message], () => Promise.resolve());
+    const after = await rows();
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.at(-1)).toMatchObject({ event_id: odd.event.id, subject: 'nul\ufffdsubject' });
+  });
+
+  it('keeps an event out of the chain when the inbox dead-letters it', async () => {
+    const before = await rows();
+    const bad = event(LoginEvents.succeeded, accountId, { accountId, ip: '203.0.113.9' });
+    const tampered = { ...bad.message, value: bad.message.value!.replace('"ip"', '"ipv6"') };
+    await consumer.handleBatch([tampered], () => Promise.resolve());
+    expect(await rows()).toHaveLength(before.length);
+    const dead = await dataSource.query<{ topic: string }[]>(
+      `SELECT topic FROM outbox WHERE topic LIKE '%.dlq'`,
+    );
+    expect(dead).toEqual([{ topic: 'rampart.identity.login.v1.dlq' }]);
+  });
+});

@@ -1,0 +1,239 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  AccountEvents,
+  AuditLifecycle,
+  EVENT_CATALOGUE,
+  KeyAccessEvents,
+  KeyEvents,
+  LoginEvents,
+  OidcClientEvents,
+  OidcGrantEvents,
+  OidcRequestEvents,
+  ScimEvents,
+  SessionEvents,
+  type CatalogueEventType,
+  type CloudEventEnvelope,
+  type EventDefinition,
+} from '@rampart/contracts';
+import { createEvent } from '@rampart/platform';
+import { canonicalJson } from '../chain/chain-hash.js';
+import { EVENT_CLASSES, OCSF_CLASSES, toAuditRecord } from './ocsf-mapping.js';
+
+const loggedAt = new Date('2026-11-28T12:00:01.500Z');
+const accountId = '3f1c2a52-7f0e-4d57-9d3b-1b2c3d4e5f60';
+const userId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+function event<D extends EventDefinition>(
+  definition: D,
+  subject: string,
+  data: unknown,
+  source = definition.topic.service,
+): CloudEventEnvelope {
+  return createEvent(source, definition, { subject, tenant: 'acme', data } as never);
+}
+
+describe('OCSF mapping', () => {
+  it('places every event of the catalogue in a known class', () => {
+    for (const definition of EVENT_CATALOGUE) {
+      expect(OCSF_CLASSES[EVENT_CLASSES[definition.type]]).toBeDefined();
+    }
+    expect(Object.keys(EVENT_CLASSES).sort()).toEqual(
+      EVENT_CATALOGUE.map((definition) => definition.type).sort(),
+    );
+  });
+
+  const expected: [CatalogueEventType, number][] = [
+    [LoginEvents.succeeded.type, 3002],
+    [OidcRequestEvents.loggedOut.type, 3002],
+    [OidcClientEvents.registered.type, 3004],
+    [KeyEvents.created.type, 3004],
+    [AccountEvents.registered.type, 3007],
+    [ScimEvents.userCreated.type, 3007],
+    [ScimEvents.groupUpdated.type, 3006],
+    [SessionEvents.revoked.type, 3003],
+    [OidcGrantEvents.revoked.type, 3003],
+    [OidcRequestEvents.refused.type, 6003],
+    [ScimEvents.requestRefused.type, 6003],
+    [AuditLifecycle.started.type, 6002],
+  ];
+  it.each(expected)('puts %s in class %d', (type, classUid) => {
+    expect(EVENT_CLASSES[type]).toBe(classUid);
+  });
+
+  it('maps a failed sign-in: class, time, actor, outcome, source IP, metadata, original data', () => {
+    const failed = event(LoginEvents.failed, accountId, {
+      accountId,
+      reason: 'bad-password',
+      ip: '203.0.113.7',
+      userAgent: 'curl/8',
+    });
+    const record = toAuditRecord(failed, loggedAt);
+    expect(record).toEqual({
+      class_uid: 3002,
+      class_name: 'Authentication',
+      category_uid: 3,
+      category_name: 'Identity & Access Management',
+      activity_id: 99,
+      activity_name: 'failed',
+      type_uid: 300299,
+      severity_id: 1,
+      severity: 'Informational',
+      time: Date.parse(failed.time),
+      status: 'Failure',
+      status_id: 2,
+      status_detail: 'bad-password',
+      actor: { user: { uid: accountId } },
+      target: { uid: accountId, type: 'login' },
+      src_endpoint: { ip: '203.0.113.7' },
+      metadata: {
+        uid: failed.id,
+        event_code: 'rampart.identity.login.failed',
+        product: { name: 'identity', vendor_name: 'Rampart' },
+        version: '1.3.0',
+        logged_time: loggedAt.getTime(),
+        tenant_uid: 'acme',
+      },
+      unmapped: {
+        source: '/rampart/identity',
+        time: failed.time,
+        data: { accountId, reason: 'bad-password', ip: '203.0.113.7', userAgent: 'curl/8' },
+      },
+    });
+  });
+
+  it('names the actor of provisioning, key access and service starts', () => {
+    const scim = toAuditRecord(
+      event(ScimEvents.userDeleted, userId, {
+        actor: { subject: 'admin-7', clientId: 'provisioner' },
+        userId,
+      }),
+      loggedAt,
+    );
+    expect(scim.actor).toEqual({ user: { uid: 'admin-7' }, app_uid: 'provisioner' });
+    expect(scim.status).toBe('Success');
+
+    const access = toAuditRecord(
+      event(KeyAccessEvents.accessed, 'ring-1', {
+        ring: 'ring-1',
+        operation: 'decrypt',
+        caller: { kind: 'workload', id: 'consent' },
+        outcome: 'ok',
+        calls: 3,
+        firstAt: '2026-11-28T11:59:00.000Z',
+        lastAt: '2026-11-28T12:00:00.000Z',
+      }),
+      loggedAt,
+    );
+    expect(access.actor).toEqual({ app_name: 'consent' });
+    expect(access.status).toBe('Success');
+
+    const started = toAuditRecord(
+      event(AuditLifecycle.started, 'audit', {
+        service: 'audit',
+        instanceId: 'i-1',
+        version: '0.1.0',
+        mode: 'distributed',
+        transport: 'kafka',
+      }),
+      loggedAt,
+    );
+    expect(started.actor).toEqual({ app_name: 'audit' });
+    expect(started.src_endpoint).toBeUndefined();
+  });
+
+  it('marks refused requests as failures with their reason', () => {
+    const refused = toAuditRecord(
+      event(ScimEvents.requestRefused, 'scim', {
+        method: 'POST',
+        path: '/scim/v2/Users',
+        status: 409,
+        scimType: 'uniqueness',
+      }),
+      loggedAt,
+    );
+    expect(refused).toMatchObject({ class_uid: 6003, status: 'Failure', status_detail: '409' });
+    expect(refused.actor).toBeUndefined();
+  });
+
+  it('never copies a field named like a secret, at any depth, into the record', () => {
+    // Outside the contracts on purpose: the mapping must hold even for data no schema checked.
+    const forged: CloudEventEnvelope = {
+      ...event(LoginEvents.succeeded, accountId, { accountId, ip: '198.51.100.1' }),
+      data: {
+        accountId,
+        ip: '198.51.100.1',
+        password: 'hunter2-value',
+        clientSecret: 'client-secret-value',
+        nested: {
+          refresh_token: 'refresh-token-value',
+          apiKey: 'api-key-value',
+          list: [{ privateKey: 'private-key-value', kept: 'visible' }],
+        },
+        Authorization: 'Bearer bearer-value',
+      },
+    };
+    const record = toAuditRecord(forged, loggedAt);
+    const stored = canonicalJson(record);
+    for (const value of [
+      'hunter2-value',
+      'client-secret-value',
+      'refresh-token-value',
+      'api-key-value',
+      'private-key-value',
+      'bearer-value',
+    ]) {
+      expect(stored).not.toContain(value);
+    }
+    expect(stored).toContain('visible');
+    expect(record.unmapped).toEqual({
+      source: '/rampart/identity',
+      time: forged.time,
+      data: { accountId, ip: '198.51.100.1', nested: { list: [{ kept: 'visible' }] } },
+      redacted: [
+        'data.password',
+        'data.clientSecret',
+        'data.nested.refresh_token',
+        'data.nested.apiKey',
+        'data.nested.list[0].privateKey',
+        'data.Authorization',
+      ],
+    });
+  });
+
+  it('leaves out a contract field named like a secret too (SCIM passwordSet)', () => {
+    const created = toAuditRecord(
+      event(ScimEvents.userCreated, userId, {
+        actor: { subject: 'admin-7' },
+        userId,
+        userName: 'ada',
+        active: true,
+        passwordSet: true,
+      }),
+      loggedAt,
+    );
+    expect(created.unmapped).toMatchObject({
+      data: { actor: { subject: 'admin-7' }, userId, userName: 'ada', active: true },
+      redacted: ['data.passwordSet'],
+    });
+  });
+
+  it('keeps an event whose strings JSON canonicalisation would refuse (lone surrogates)', () => {
+    const odd: CloudEventEnvelope = {
+      ...event(LoginEvents.failed, accountId, { reason: 'unknown-user', ip: '198.51.100.1' }),
+      data: { reason: 'unknown-user', ip: '198.51.100.1', userAgent: 'agent \ud800 x' },
+    };
+    const record = toAuditRecord(odd, loggedAt);
+    expect(canonicalJson(record)).toContain('agent \ufffd x');
+  });
+
+  it('files an event type outside the catalogue as API Activity', () => {
+    const record = toAuditRecord(
+      {
+        ...event(LoginEvents.succeeded, accountId, { accountId, ip: '198.51.100.1' }),
+        type: 'rampart.identity.something.new',
+      },
+      loggedAt,
+    );
+    expect(record).toMatchObject({ class_uid: 6003, activity_name: 'new' });
+  });
+});
