@@ -1,10 +1,14 @@
 import { auditCheckpointCommand } from './commands/audit-checkpoint.js';
+import { auditVerifyCommand } from './commands/audit-verify.js';
 
 /** Where a command writes and reads; the real process's streams, or a test's. */
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly readFile: (path: string) => Promise<string>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Whether `err` is a terminal (progress bars go there only then). */
+  readonly isTerminal: boolean;
 }
 
 export interface Command {
@@ -19,7 +23,7 @@ export interface Command {
 /** Exit codes, as sysexits(3) names them: 0 valid, 1 checked and invalid, 64 bad usage. */
 export const EXIT = { ok: 0, invalid: 1, usage: 64, noInput: 66 } as const;
 
-const COMMANDS: readonly Command[] = [auditCheckpointCommand];
+const COMMANDS: readonly Command[] = [auditVerifyCommand, auditCheckpointCommand];
 
 function help(io: Io): void {
   io.out(

@@ -13,6 +13,11 @@ export type VerifyResult =
 export interface VerifyOptions {
   /** Records read per query; memory stays bounded by it however long the chain (default 1,000). */
   batchSize?: number;
+  /**
+   * Told after each batch how many records are checked of how many the snapshot holds (the count
+   * costs one query, made only when this is given).
+   */
+  onProgress?: (checked: number, total: number) => void;
 }
 
 /** The stored record text as JSON, or undefined when it is not JSON at all. */
@@ -76,11 +81,23 @@ export async function verifyChain(
   const batchSize = options.batchSize ?? 1_000;
   return dataSource.transaction('REPEATABLE READ', async (transaction) => {
     await transaction.query('SET TRANSACTION READ ONLY');
-    return walk(transaction, batchSize);
+    let progress: ((checked: number) => void) | undefined;
+    if (options.onProgress) {
+      const report = options.onProgress;
+      const [{ total }] = await transaction.query<[{ total: string }]>(
+        'SELECT count(*) AS total FROM audit_records',
+      );
+      progress = (checked) => report(checked, Number(total));
+    }
+    return walk(transaction, batchSize, progress);
   });
 }
 
-async function walk(transaction: EntityManager, batchSize: number): Promise<VerifyResult> {
+async function walk(
+  transaction: EntityManager,
+  batchSize: number,
+  progress?: (checked: number) => void,
+): Promise<VerifyResult> {
   let buffer: StoredRecord[] = [];
   let index = 0;
   let after: number | null = null;
@@ -88,6 +105,7 @@ async function walk(transaction: EntityManager, batchSize: number): Promise<Veri
   const pull = async (): Promise<StoredRecord | undefined> => {
     if (index >= buffer.length) {
       if (exhausted) return undefined;
+      progress?.(expected - 1);
       buffer = await auditChainRepository.readAfter(transaction, after, batchSize);
       index = 0;
       exhausted = buffer.length < batchSize;
@@ -133,5 +151,6 @@ async function walk(transaction: EntityManager, batchSize: number): Promise<Veri
     expected += 1;
     row = next;
   }
+  progress?.(expected - 1);
   return { valid: true, records: expected - 1, head: previous };
 }

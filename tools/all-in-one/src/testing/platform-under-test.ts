@@ -29,6 +29,8 @@ export interface PlatformUnderTest {
   readonly home: string;
   readonly issuer: string;
   readonly bootstrap: Bootstrap;
+  /** The embedded PostgreSQL's superuser connection string (database `rampart`). */
+  readonly databaseUrl: string;
   /** Events of `type` in identity's outbox, oldest first. */
   events(type: string): Promise<OutboxEvent[]>;
   /** The first event of `type` whose data has `data`'s values, waiting up to 5 s for it. */
@@ -48,9 +50,8 @@ export async function startPlatformUnderTest(name: string): Promise<PlatformUnde
   });
   const bootstrap = JSON.parse(await readFile(join(home, 'bootstrap.json'), 'utf8')) as Bootstrap;
   const secret = (await readFile(join(home, 'secrets/postgres-admin.secret'), 'utf8')).trim();
-  const database = new pg.Client({
-    connectionString: `postgres://postgres:${encodeURIComponent(secret)}@127.0.0.1:${postgresPort}/rampart`,
-  });
+  const databaseUrl = `postgres://postgres:${encodeURIComponent(secret)}@127.0.0.1:${postgresPort}/rampart`;
+  const database = new pg.Client({ connectionString: databaseUrl });
   await database.connect();
 
   const events = async (type: string) =>
@@ -66,6 +67,7 @@ export async function startPlatformUnderTest(name: string): Promise<PlatformUnde
     home,
     issuer: `http://localhost:${gatewayPort}`,
     bootstrap,
+    databaseUrl,
     events,
     async eventually(type, data) {
       const deadline = Date.now() + 5_000;

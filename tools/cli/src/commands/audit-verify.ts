@@ -1,0 +1,104 @@
+import { parseArgs } from 'node:util';
+import { verifyChain } from '@rampart/audit';
+import { createServiceDataSource } from '@rampart/platform';
+import { EXIT, type Command, type Io } from '../cli.js';
+
+/** Where the audit log is when neither option says: the environment an operator's shell has. */
+const DATABASE_URL_VARIABLE = 'RAMPART_AUDIT_DATABASE_URL';
+
+/** A progress bar on a terminal; nothing when the output is a file or a pipe. */
+function progressBar(io: Io): ((checked: number, total: number) => void) | undefined {
+  if (!io.isTerminal) return undefined;
+  let last = -1;
+  return (checked, total) => {
+    const share = total === 0 ? 1 : Math.min(1, checked / total);
+    const percent = Math.floor(share * 100);
+    if (percent === last) return;
+    last = percent;
+    const width = 30;
+    const filled = Math.round(share * width);
+    io.err(
+      `\rverifying [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent}% ${checked}/${total}`,
+    );
+    if (checked >= total) io.err('\n');
+  };
+}
+
+/**
+ * `rampart audit verify`: walks the audit log's hash chain in the database, in sequence order and
+ * in one snapshot, and reports the first bad sequence number and what is wrong with it.
+ */
+export const auditVerifyCommand: Command = {
+  path: ['audit', 'verify'],
+  usage: `audit verify [--database-url <url>] [--schema <name>] [--batch-size <n>]`,
+  summary:
+    `Verifies the audit log's hash chain in PostgreSQL (connection from --database-url or ` +
+    `${DATABASE_URL_VARIABLE}; schema default audit), with a progress bar on a terminal.`,
+  async run(args, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          'database-url': { type: 'string' },
+          schema: { type: 'string', default: 'audit' },
+          'batch-size': { type: 'string', default: '1000' },
+        },
+      }));
+    } catch (error) {
+      io.err(`rampart: ${(error as Error).message}\nusage: rampart ${this.usage}\n`);
+      return EXIT.usage;
+    }
+    const url = values['database-url'] ?? io.env[DATABASE_URL_VARIABLE];
+    const batchSize = Number(values['batch-size']);
+    if (!url || !Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+      io.err(
+        `rampart: give the audit database as --database-url or ${DATABASE_URL_VARIABLE}, ` +
+          `and --batch-size as a whole number from 1 to 100000\nusage: rampart ${this.usage}\n`,
+      );
+      return EXIT.usage;
+    }
+    if (!/^[a-z_][a-z0-9_]*$/.test(values.schema)) {
+      io.err('rampart: --schema is a PostgreSQL schema name (lower case, digits, underscores)\n');
+      return EXIT.usage;
+    }
+    const dataSource = createServiceDataSource({
+      url,
+      schema: values.schema,
+      migrations: [],
+      poolSize: 1,
+      applicationName: 'rampart-cli-audit-verify',
+    });
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      // The message of a failed connection can carry the URL; say what failed without it.
+      io.err(
+        `rampart: cannot connect to the audit database (${(error as { code?: string }).code ?? 'connection failed'})\n`,
+      );
+      return EXIT.noInput;
+    }
+    try {
+      const onProgress = progressBar(io);
+      let result;
+      try {
+        result = await verifyChain(dataSource, {
+          batchSize,
+          ...(onProgress ? { onProgress } : {}),
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code !== '42P01') throw error;
+        io.err(`rampart: there is no audit log in schema ${values.schema}\n`);
+        return EXIT.noInput;
+      }
+      if (result.valid) {
+        io.out(`valid: ${result.records} records, head ${result.head}\n`);
+        return EXIT.ok;
+      }
+      io.out(`INVALID: first bad sequence ${result.firstBadSequence}: ${result.problem}\n`);
+      return EXIT.invalid;
+    } finally {
+      await dataSource.destroy();
+    }
+  },
+};
