@@ -23,7 +23,7 @@ function rampart(...args: string[]) {
   const result = spawnSync('npx', ['--no-install', 'rampart', ...args], {
     cwd: REPOSITORY,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: process.env,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
