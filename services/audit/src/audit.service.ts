@@ -4,6 +4,7 @@ import { AuditModule } from './app.module.js';
 import { auditConfigSchema } from './config/audit.config.js';
 import { auditMigrations } from './database/migrations/index.js';
 import { ingestConsumer } from './ingest/ingest.consumer.js';
+import { exportRoutes } from './export/export.routes.js';
 import { queryRoutes } from './query/query.routes.js';
 import { verifyRoutes } from './verify/verify.routes.js';
 
@@ -17,5 +18,5 @@ export const auditService = defineDataService({
   startedEvent: AuditLifecycle.started,
   produces: [AuditQueryEvents.performed, AuditStreamEvents.appended],
   consumers: [ingestConsumer],
-  routes: [...verifyRoutes, ...queryRoutes],
+  routes: [...verifyRoutes, ...queryRoutes, ...exportRoutes],
 });

@@ -37,6 +37,7 @@ export class EventsController {
       await this.outbox.write(transaction, AuditQueryEvents.performed, {
         subject: actor.slice(0, 256),
         data: {
+          operation: 'query',
           actor,
           ...(caller.kind === 'user' && caller.clientId ? { clientId: caller.clientId } : {}),
           filters,

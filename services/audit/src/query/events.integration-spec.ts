@@ -253,6 +253,7 @@ describe('GET /audit/v1/events', () => {
     expect(audited.class_uid).toBe(6003);
     expect(audited.actor).toEqual({ user: { uid: `user:${asker}` } });
     expect(audited.unmapped.data).toEqual({
+      operation: 'query',
       actor: `user:${asker}`,
       clientId: 'test-client',
       filters: { subject: `${run}-paged`, outcome: 'success' },

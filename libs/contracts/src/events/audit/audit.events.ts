@@ -21,6 +21,8 @@ export const AuditQueryEvents = {
     type: 'rampart.audit.query.performed',
     topic: AuditQueryTopic,
     data: z.strictObject({
+      /** A filtered page (`GET /audit/v1/events`) or an NDJSON export (`GET /audit/v1/export`). */
+      operation: z.enum(['query', 'export']).default('query'),
       /** The caller as `user:<sub>` (the access token's subject) or `workload:<service>`. */
       actor: z.string().min(1).max(1100),
       /** The OAuth client the token was issued to, when it names one. */
@@ -35,9 +37,9 @@ export const AuditQueryEvents = {
         outcome: z.enum(['success', 'failure']).optional(),
         service: filterText.optional(),
       }),
-      /** Whether the request continued a previous page (the cursor itself is not recorded). */
+      /** Whether the request continued a previous page or export (the cursor is not recorded). */
       continued: z.boolean(),
-      limit: z.number().int().min(1).max(1000),
+      limit: z.number().int().min(1).max(10_000),
       /** How many records the answer held. */
       returned: z.number().int().min(0),
     }),
