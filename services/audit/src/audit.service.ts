@@ -1,9 +1,11 @@
-import { AuditLifecycle } from '@rampart/contracts';
+import { AuditLifecycle, AuditQueryEvents, AuditStreamEvents } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { AuditModule } from './app.module.js';
 import { auditConfigSchema } from './config/audit.config.js';
 import { auditMigrations } from './database/migrations/index.js';
 import { ingestConsumer } from './ingest/ingest.consumer.js';
+import { exportRoutes } from './export/export.routes.js';
+import { queryRoutes } from './query/query.routes.js';
 import { verifyRoutes } from './verify/verify.routes.js';
 
 export const auditService = defineDataService({
@@ -14,6 +16,7 @@ export const auditService = defineDataService({
   configSchema: auditConfigSchema,
   migrations: auditMigrations,
   startedEvent: AuditLifecycle.started,
+  produces: [AuditQueryEvents.performed, AuditStreamEvents.appended],
   consumers: [ingestConsumer],
-  routes: verifyRoutes,
+  routes: [...verifyRoutes, ...queryRoutes, ...exportRoutes],
 });

@@ -14,6 +14,7 @@ import { AccountEvents, LoginEvents } from './identity/account.events.js';
 import { OidcClientEvents, OidcGrantEvents, OidcRequestEvents } from './identity/oidc.events.js';
 import { ScimEvents } from './identity/scim.events.js';
 import { SessionEvents } from './identity/session.events.js';
+import { AuditQueryEvents, AuditStreamEvents } from './audit/audit.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -37,6 +38,8 @@ export const EVENT_CATALOGUE = [
   ...Object.values(OidcRequestEvents),
   ...Object.values(ScimEvents),
   ...Object.values(SessionEvents),
+  AuditQueryEvents.performed,
+  AuditStreamEvents.appended,
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { auditChainRepository, type ChainedRecord } from './audit-chain.repository.js';
 import { recordColumns, type AuditRecord } from './audit-record.js';
 import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
+import { publishAppended } from '../stream/audit-stream.js';
 
 interface ChainHead {
   sequence: number;
@@ -62,6 +63,8 @@ export async function appendToChain(
     chained.push({ sequence, record, recordJson: canonicalJson(record), previousHash, hash });
   }
   await auditChainRepository.insert(transaction, chained);
+  // The security teams' stream: one message per record, committed with it.
+  await publishAppended(transaction, chained);
   heads.set(transaction, { sequence, hash });
   return { appended: chained.map((entry) => entry.sequence), skipped };
 }

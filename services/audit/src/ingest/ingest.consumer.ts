@@ -1,4 +1,4 @@
-import { EVENT_CATALOGUE } from '@rampart/contracts';
+import { AuditStreamTopic, EVENT_CATALOGUE } from '@rampart/contracts';
 import { defineConsumer, on } from '@rampart/platform';
 import { appendToChain } from '../chain/chain-appender.js';
 import { toAuditRecord } from './ocsf-mapping.js';
@@ -10,11 +10,15 @@ import { toAuditRecord } from './ocsf-mapping.js';
  * catalogue is audited from the next build on. The inbox settles a batch in one transaction and
  * calls this handler per event in it: the first append of the batch takes the chain lock, the
  * rest follow on the same head (see `appendToChain`), and the inbox's own dedup plus the log's
- * unique event id keep a redelivered event from being recorded twice.
+ * unique event id keep a redelivered event from being recorded twice. The one exception is the
+ * security teams' stream, `rampart.audit.v1`: it is the log itself, and ingesting it would append
+ * a record for every record, for ever.
  */
 export const ingestConsumer = defineConsumer({
   name: 'audit.ingest',
-  handlers: EVENT_CATALOGUE.map((definition) =>
+  handlers: EVENT_CATALOGUE.filter(
+    (definition) => definition.topic.name !== AuditStreamTopic.name,
+  ).map((definition) =>
     on(definition, async (event, transaction) => {
       await appendToChain(transaction, [toAuditRecord(event, new Date())]);
     }),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  AuditStreamTopic,
   catalogueTopics,
   KeyEvents,
   LoginEvents,
@@ -79,13 +80,17 @@ describe('ingest: events from the inbox into the chain', () => {
 
   const rows = () => dataSource.query<Row[]>(`SELECT * FROM audit_records ORDER BY sequence`);
 
-  it('subscribes to every topic of the catalogue', () => {
+  it('subscribes to every topic of the catalogue but the stream of the log itself', () => {
     expect([...consumer.topics].sort()).toEqual(
       catalogueTopics()
         .map((topic) => topic.name)
+        .filter((name) => name !== AuditStreamTopic.name)
         .sort(),
     );
     expect(consumer.topics).toContain('rampart.key-management.token-signing-key.v1');
+    // Its own query events are audited; its own stream is not (it would loop).
+    expect(consumer.topics).toContain('rampart.audit.query.v1');
+    expect(consumer.topics).not.toContain('rampart.audit.v1');
   });
 
   it('appends a batch in order, one record per event, chained and normalised', async () => {

@@ -1,0 +1,16 @@
+import type { OpenApiRoute } from '@rampart/platform';
+
+export const exportRoutes: OpenApiRoute[] = [
+  {
+    method: 'get',
+    path: '/audit/v1/export',
+    operationId: 'exportAuditRecords',
+    summary:
+      'Records after a sequence number as an NDJSON file for SIEM import, one {sequence, previousHash, hash, record} per line (query: after, limit up to 10000; access token with audit:read; audited).',
+    security: 'token',
+    responses: {
+      200: { description: 'application/x-ndjson: one record per line, in sequence order.' },
+      400: { description: 'A parameter is unknown or malformed (named in errors).' },
+    },
+  },
+];

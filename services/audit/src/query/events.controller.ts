@@ -1,0 +1,56 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { AuditQueryEvents } from '@rampart/contracts';
+import {
+  AllowAccessTokens,
+  CurrentPrincipal,
+  describePrincipal,
+  Outbox,
+  type Principal,
+} from '@rampart/platform';
+import { DataSource } from 'typeorm';
+import { AUDIT_READ_SCOPE } from '../verify/verify.controller.js';
+import { queryAuditRecords } from './audit-query.repository.js';
+import { encodeCursor, parseEventsQuery, type EventsPage } from './events-query.js';
+
+/**
+ * `/audit/v1/events`: the log, filtered and paged in sequence order. Every query is audited: the
+ * page is read and the `rampart.audit.query.performed` event written in one transaction, so no
+ * answer leaves without its event (which the ingest then appends to the chain).
+ */
+@Controller('audit/v1/events')
+@AllowAccessTokens(AUDIT_READ_SCOPE)
+export class EventsController {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+  ) {}
+
+  @Get()
+  async list(@Query() raw: unknown, @CurrentPrincipal() caller: Principal): Promise<EventsPage> {
+    const query = parseEventsQuery(raw);
+    const { after, limit, ...filters } = query;
+    return this.dataSource.transaction(async (transaction) => {
+      // One more than asked: whether a next page exists, without a second query.
+      const rows = await queryAuditRecords(transaction, query, limit + 1);
+      const events = rows.slice(0, limit);
+      const actor = describePrincipal(caller);
+      await this.outbox.write(transaction, AuditQueryEvents.performed, {
+        subject: actor.slice(0, 256),
+        data: {
+          operation: 'query',
+          actor,
+          ...(caller.kind === 'user' && caller.clientId ? { clientId: caller.clientId } : {}),
+          filters,
+          continued: after !== undefined,
+          limit,
+          returned: events.length,
+        },
+      });
+      const last = events.at(-1);
+      return {
+        events,
+        nextCursor: rows.length > limit && last ? encodeCursor(last.sequence) : null,
+      };
+    });
+  }
+}
