@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { auditChainRepository, type ChainedRecord } from './audit-chain.repository.js';
 import { recordColumns, type AuditRecord } from './audit-record.js';
+import { appendRecordLeaves } from '../transparency/merkle-store.js';
 import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
 
 interface ChainHead {
@@ -62,6 +63,7 @@ export async function appendToChain(
     chained.push({ sequence, record, recordJson: canonicalJson(record), previousHash, hash });
   }
   await auditChainRepository.insert(transaction, chained);
+  await appendRecordLeaves(transaction, head.sequence, chained);
   heads.set(transaction, { sequence, hash });
   return { appended: chained.map((entry) => entry.sequence), skipped };
 }

@@ -25,8 +25,10 @@ describe('verification of the audit chain', () => {
     try {
       await client.query('BEGIN');
       await client.query('ALTER TABLE audit_records DISABLE TRIGGER USER');
+      await client.query('ALTER TABLE audit_merkle_subtrees DISABLE TRIGGER USER');
       for (const [sql, parameters] of statements) await client.query(sql, parameters);
       await client.query('ALTER TABLE audit_records ENABLE TRIGGER USER');
+      await client.query('ALTER TABLE audit_merkle_subtrees ENABLE TRIGGER USER');
       await client.query('COMMIT');
     } finally {
       await client.end();
@@ -53,7 +55,7 @@ describe('verification of the audit chain', () => {
   });
 
   beforeEach(async () => {
-    await tamper([['TRUNCATE audit_records']]);
+    await tamper([['TRUNCATE audit_records, audit_merkle_subtrees']]);
     await audit.service.dataSource!.transaction((transaction) =>
       appendToChain(
         transaction,
