@@ -11,5 +11,6 @@ export * from './events/identity/account.events.js';
 export * from './events/identity/oidc.events.js';
 export * from './events/identity/scim.events.js';
 export * from './events/identity/session.events.js';
+export * from './events/audit/checkpoint.events.js';
 export * from './kms/token-signing-keys.js';
 export * from './events/catalogue.js';

@@ -29,8 +29,10 @@ import {
 import {
   createTestDatabase,
   createTestWorkloadKeys,
+  startTestTokenIssuer,
   type TestDatabase,
 } from '@rampart/platform/testing-support';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -44,6 +46,7 @@ describe('audit checkpoints signed through key-management', () => {
   let kms: RunningService;
   let kmsClient: KmsClient;
   let dataSource: DataSource;
+  let keys: Awaited<ReturnType<typeof createTestWorkloadKeys>>;
 
   const origin = 'rampart.test/audit';
   const policy: CheckpointPolicy = { origin, everyRecords: 5, everySeconds: 60 };
@@ -72,7 +75,7 @@ describe('audit checkpoints signed through key-management', () => {
   beforeAll(async () => {
     kmsDatabase = await createTestDatabase('key_management');
     auditDatabase = await createTestDatabase('audit');
-    const keys = await createTestWorkloadKeys(['key-management', 'audit']);
+    keys = await createTestWorkloadKeys(['key-management', 'audit']);
     const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-audit-kms-')), 'root.key');
     await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
     kms = await startService(keyManagementService, {
@@ -154,5 +157,60 @@ describe('audit checkpoints signed through key-management', () => {
       Array.from({ length: 4 }, () => signCheckpointIfDue(dataSource, signer, policy, { now })),
     );
     expect(results.filter((result) => result !== undefined)).toHaveLength(1);
+  });
+
+  it('runs in the audit service: signs through the KMS and publishes on rampart.audit.checkpoint.v1', async () => {
+    const database = await createTestDatabase('audit');
+    const issuer = await startTestTokenIssuer();
+    const audit = await startService(auditService, {
+      env: {
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: database.url,
+        DATABASE_SCHEMA: database.schema,
+        WORKLOAD_KEY_FILE: keys.keyFile('audit'),
+        WORKLOAD_TRUST_DIR: keys.trustDir,
+        ...issuer.env(),
+        AUDIT_KMS_URL: kms.url,
+        AUDIT_LOG_ORIGIN: 'service.test/audit',
+        AUDIT_CHECKPOINT_KEY: 'audit-service-checkpoints',
+        AUDIT_CHECKPOINT_SECONDS: '1',
+      },
+    });
+    try {
+      const db = audit.dataSource!;
+      // The service audits its own start: the tree grows, and the first checkpoint is due at once.
+      const deadline = Date.now() + 15_000;
+      let events: { payload: string }[] = [];
+      while (Date.now() < deadline) {
+        events = await db.query<{ payload: string }[]>(
+          `SELECT payload FROM outbox WHERE topic = 'rampart.audit.checkpoint.v1'`,
+        );
+        if (events.length > 0) break;
+        await sleep(100);
+      }
+      expect(events.length).toBeGreaterThan(0);
+      const event = JSON.parse(events[0]!.payload) as {
+        type: string;
+        data: { size: number; rootHash: string; note: string; verifierKey: string; time: string };
+      };
+      expect(event.type).toBe('rampart.audit.checkpoint.signed');
+      // The verifier key is the KMS key's: its public half, as key-management holds it.
+      const signer = await kmsNoteSigner(
+        kmsClient,
+        'audit-service-checkpoints',
+        'service.test/audit',
+      );
+      expect(event.data.verifierKey).toBe(verifierKey('service.test/audit', signer.publicKey));
+      const opened = openCheckpoint(event.data.note, event.data.verifierKey);
+      expect(opened.size).toBe(event.data.size);
+      expect(opened.root.toString('base64')).toBe(event.data.rootHash);
+      const [stored] = await checkpointStore.readAfter(db, 0, 1);
+      expect(stored?.note).toBe(event.data.note);
+    } finally {
+      await audit.stop();
+      await issuer.close();
+      await database.drop();
+    }
   });
 });

@@ -86,6 +86,7 @@ export const EVENT_CLASSES: Readonly<Record<CatalogueEventType, OcsfClassUid>> =
 
   'rampart.identity.oidc-request.refused': 6003,
   'rampart.identity.scim.request-refused': 6003,
+  'rampart.audit.checkpoint.signed': 6003,
 };
 
 /** For a type outside the catalogue (a newer producer): API Activity. */
