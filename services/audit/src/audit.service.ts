@@ -4,6 +4,7 @@ import { AuditModule } from './app.module.js';
 import { auditConfigSchema } from './config/audit.config.js';
 import { auditMigrations } from './database/migrations/index.js';
 import { ingestConsumer } from './ingest/ingest.consumer.js';
+import { proofRoutes } from './proofs/proofs.routes.js';
 import { verifyRoutes } from './verify/verify.routes.js';
 
 export const auditService = defineDataService({
@@ -15,5 +16,5 @@ export const auditService = defineDataService({
   migrations: auditMigrations,
   startedEvent: AuditLifecycle.started,
   consumers: [ingestConsumer],
-  routes: verifyRoutes,
+  routes: [...verifyRoutes, ...proofRoutes],
 });

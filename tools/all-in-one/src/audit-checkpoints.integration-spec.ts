@@ -207,6 +207,20 @@ describe('audit checkpoints signed through key-management', () => {
       expect(opened.root.toString('base64')).toBe(event.data.rootHash);
       const [stored] = await checkpointStore.readAfter(db, 0, 1);
       expect(stored?.note).toBe(event.data.note);
+      // The API names the same verifier key beside the latest note.
+      const token = await issuer.mint({
+        sub: 'auditor',
+        audience: 'urn:rampart:audit',
+        scope: 'audit:read',
+      });
+      const latest = await fetch(`${audit.url}/audit/v1/checkpoints/latest`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(latest.status).toBe(200);
+      const body = (await latest.json()) as { note: string; verifierKey: string; origin: string };
+      expect(body.verifierKey).toBe(event.data.verifierKey);
+      expect(body.origin).toBe('service.test/audit');
+      expect(openCheckpoint(body.note, body.verifierKey).size).toBeGreaterThanOrEqual(opened.size);
     } finally {
       await audit.stop();
       await issuer.close();
