@@ -14,3 +14,9 @@ export {
   type StoredCheckpoint,
 } from './checkpoints/checkpoint-store.js';
 export { kmsNoteSigner } from './checkpoints/kms-note-signer.js';
+export {
+  verifyTree,
+  type CheckpointsVerifyResult,
+  type MerkleVerifyResult,
+  type TreeVerifyResult,
+} from './checkpoints/merkle-verifier.js';

@@ -221,6 +221,15 @@ describe('audit checkpoints signed through key-management', () => {
       expect(body.verifierKey).toBe(event.data.verifierKey);
       expect(body.origin).toBe('service.test/audit');
       expect(openCheckpoint(body.note, body.verifierKey).size).toBeGreaterThanOrEqual(opened.size);
+      // And verification checks the stored notes' signatures with the KMS key.
+      const verified = await fetch(`${audit.url}/audit/v1/verify`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(await verified.json()).toMatchObject({
+        valid: true,
+        merkle: { valid: true },
+        checkpoints: { valid: true, signaturesChecked: true },
+      });
     } finally {
       await audit.stop();
       await issuer.close();
