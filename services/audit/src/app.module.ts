@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { CheckpointsModule } from './checkpoints/checkpoints.module.js';
 import { ExportModule } from './export/export.module.js';
+import { ProofsModule } from './proofs/proofs.module.js';
 import { QueryModule } from './query/query.module.js';
 import { VerifyModule } from './verify/verify.module.js';
 
 /** The audit service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [VerifyModule, QueryModule, ExportModule] })
+@Module({ imports: [VerifyModule, CheckpointsModule, ProofsModule, QueryModule, ExportModule] })
 export class AuditModule {}

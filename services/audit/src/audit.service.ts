@@ -1,4 +1,9 @@
-import { AuditLifecycle, AuditQueryEvents, AuditStreamEvents } from '@rampart/contracts';
+import {
+  AuditCheckpointEvents,
+  AuditLifecycle,
+  AuditQueryEvents,
+  AuditStreamEvents,
+} from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
 import { AuditModule } from './app.module.js';
 import { auditConfigSchema } from './config/audit.config.js';
@@ -6,6 +11,7 @@ import { auditMigrations } from './database/migrations/index.js';
 import { ingestConsumer } from './ingest/ingest.consumer.js';
 import { exportRoutes } from './export/export.routes.js';
 import { queryRoutes } from './query/query.routes.js';
+import { proofRoutes } from './proofs/proofs.routes.js';
 import { verifyRoutes } from './verify/verify.routes.js';
 
 export const auditService = defineDataService({
@@ -16,7 +22,7 @@ export const auditService = defineDataService({
   configSchema: auditConfigSchema,
   migrations: auditMigrations,
   startedEvent: AuditLifecycle.started,
-  produces: [AuditQueryEvents.performed, AuditStreamEvents.appended],
+  produces: [AuditQueryEvents.performed, AuditStreamEvents.appended, AuditCheckpointEvents.signed],
   consumers: [ingestConsumer],
-  routes: [...verifyRoutes, ...queryRoutes, ...exportRoutes],
+  routes: [...verifyRoutes, ...proofRoutes, ...queryRoutes, ...exportRoutes],
 });

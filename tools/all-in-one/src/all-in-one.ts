@@ -165,6 +165,7 @@ export async function startAllInOne(
                 IDENTITY_BOOTSTRAP_FILE: bootstrapFile,
               }
             : {}),
+          ...(definition.name === 'audit' ? { AUDIT_KMS_URL: serviceUrl('key-management') } : {}),
           PORT: String(portOf(definition.name as ServiceRoute['service'])),
           DATABASE_URL: databaseUrls.get(definition.name),
           DATABASE_SCHEMA: schemaOf(definition.name),

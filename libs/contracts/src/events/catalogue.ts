@@ -6,6 +6,7 @@ import {
   IdentityLifecycle,
   KeyManagementLifecycle,
 } from './lifecycle/lifecycle.events.js';
+import { AuditCheckpointEvents } from './audit/checkpoint.events.js';
 import { KeyEvents } from './key-management/key.events.js';
 import { KeyAccessEvents, KeyPolicyEvents } from './key-management/key-access.events.js';
 import { SharedObjectEvents } from './key-management/shared-object.events.js';
@@ -40,6 +41,7 @@ export const EVENT_CATALOGUE = [
   ...Object.values(SessionEvents),
   AuditQueryEvents.performed,
   AuditStreamEvents.appended,
+  AuditCheckpointEvents.signed,
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

@@ -68,6 +68,18 @@ const subjectDataKeyResponse = dataKeyResponse.extend({ keyName: z.string().min(
 const shredResponse = z.looseObject({ name: z.string().min(1) });
 const decryptResponse = z.object({ plaintext: z.base64(), keyVersion: z.number().int() });
 
+const signResponse = z.object({ signature: z.base64(), keyVersion: z.number().int().positive() });
+const keyResponse = z.looseObject({
+  name: z.string().min(1),
+  primaryVersion: z.number().int().positive(),
+  versions: z.array(
+    z.looseObject({
+      version: z.number().int().positive(),
+      publicKey: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+});
+
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 
 /** A 2xx answer that does not match the API: the KMS (or something in between) is broken. */
@@ -112,6 +124,43 @@ export class KmsClient {
 
   async createKey(name: string): Promise<void> {
     await this.call('/kms/v1/keys', { name, purpose: 'ENCRYPT_DECRYPT' });
+  }
+
+  /**
+   * Creates a signing key (SIGN_VERIFY) in the calling service's own key ring. Answers false when
+   * the name is taken (the KMS answers 409), so a service can ensure its key at every start.
+   */
+  async createSigningKey(name: string, algorithm: 'EdDSA' | 'ES256'): Promise<boolean> {
+    try {
+      await this.call('/kms/v1/keys', { name, purpose: 'SIGN_VERIFY', algorithm });
+      return true;
+    } catch (error) {
+      if (error instanceof KmsError && error.upstream.status === 409) return false;
+      throw error;
+    }
+  }
+
+  /** Signs `message` with the key's primary version; the private key stays in the KMS. */
+  async sign(keyName: string, message: Buffer): Promise<{ signature: Buffer; keyVersion: number }> {
+    const body = answer(
+      signResponse,
+      await this.call(`/kms/v1/keys/${encodeURIComponent(keyName)}:sign`, {
+        message: b64(message),
+      }),
+    );
+    return { signature: Buffer.from(body.signature, 'base64'), keyVersion: body.keyVersion };
+  }
+
+  /** A key's primary version and each version's public key (a JWK; signing and WRAP keys). */
+  async publicKeys(keyName: string): Promise<{
+    primaryVersion: number;
+    versions: { version: number; publicKey?: Record<string, unknown> }[];
+  }> {
+    const body = answer(
+      keyResponse,
+      await this.call(`/kms/v1/keys/${encodeURIComponent(keyName)}`, undefined, 'GET'),
+    );
+    return { primaryVersion: body.primaryVersion, versions: body.versions };
   }
 
   async generateDataKey(keyName: string, associatedData: Buffer): Promise<DataKey> {
@@ -185,16 +234,23 @@ export class KmsClient {
     return this.pool.close();
   }
 
-  private async call(path: string, body: unknown): Promise<unknown> {
+  private async call(
+    path: string,
+    body: unknown,
+    method: 'GET' | 'POST' = 'POST',
+  ): Promise<unknown> {
     const assertion = await this.options.signer.assertionFor(this.audience);
     let response: Awaited<ReturnType<Pool['request']>>;
     let text: string;
     try {
       response = await this.pool.request({
-        method: 'POST',
+        method,
         path: this.prefix + path,
-        headers: { 'content-type': 'application/json', [WORKLOAD_ASSERTION_HEADER]: assertion },
-        body: JSON.stringify(body),
+        headers:
+          method === 'GET'
+            ? { [WORKLOAD_ASSERTION_HEADER]: assertion }
+            : { 'content-type': 'application/json', [WORKLOAD_ASSERTION_HEADER]: assertion },
+        ...(method === 'GET' ? {} : { body: JSON.stringify(body) }),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });

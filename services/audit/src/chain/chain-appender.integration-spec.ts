@@ -46,8 +46,10 @@ describe('the chain appender', () => {
     await admin.initialize();
     try {
       await admin.query(`ALTER TABLE audit_records DISABLE TRIGGER USER`);
-      await admin.query(`TRUNCATE audit_records`);
+      await admin.query(`ALTER TABLE audit_merkle_subtrees DISABLE TRIGGER USER`);
+      await admin.query(`TRUNCATE audit_records, audit_merkle_subtrees`);
       await admin.query(`ALTER TABLE audit_records ENABLE TRIGGER USER`);
+      await admin.query(`ALTER TABLE audit_merkle_subtrees ENABLE TRIGGER USER`);
     } finally {
       await admin.destroy();
     }

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { auditChainRepository, type ChainedRecord } from './audit-chain.repository.js';
 import { recordColumns, type AuditRecord } from './audit-record.js';
+import { appendRecordLeaves } from '../transparency/merkle-store.js';
 import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
 import { publishAppended } from '../stream/audit-stream.js';
 
@@ -63,6 +64,7 @@ export async function appendToChain(
     chained.push({ sequence, record, recordJson: canonicalJson(record), previousHash, hash });
   }
   await auditChainRepository.insert(transaction, chained);
+  await appendRecordLeaves(transaction, head.sequence, chained);
   // The security teams' stream: one message per record, committed with it.
   await publishAppended(transaction, chained);
   heads.set(transaction, { sequence, hash });

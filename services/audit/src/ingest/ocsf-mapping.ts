@@ -86,6 +86,7 @@ export const EVENT_CLASSES: Readonly<Record<CatalogueEventType, OcsfClassUid>> =
 
   'rampart.identity.oidc-request.refused': 6003,
   'rampart.identity.scim.request-refused': 6003,
+  'rampart.audit.checkpoint.signed': 6003,
   'rampart.audit.query.performed': 6003,
   // Never ingested (the stream of the log itself, see ingest.consumer.ts); placed for completeness.
   'rampart.audit.record.appended': 6003,

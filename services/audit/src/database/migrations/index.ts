@@ -1,9 +1,13 @@
 import type { MigrationClass } from '@rampart/platform';
 import { CreateAuditRecords1765200000000 } from './1765200000000-create-audit-records.js';
+import { CreateAuditMerkleSubtrees1765300000000 } from './1765300000000-create-audit-merkle-subtrees.js';
+import { CreateAuditCheckpoints1765300000001 } from './1765300000001-create-audit-checkpoints.js';
 import { IndexAuditQueryFilters1765400000000 } from './1765400000000-index-audit-query-filters.js';
 
 /** The audit schema's migrations, oldest first (the platform adds its messaging tables before them). */
 export const auditMigrations: MigrationClass[] = [
   CreateAuditRecords1765200000000,
+  CreateAuditMerkleSubtrees1765300000000,
+  CreateAuditCheckpoints1765300000001,
   IndexAuditQueryFilters1765400000000,
 ];

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { Checkpointer } from './checkpointer.js';
+
+@Module({ providers: [Checkpointer], exports: [Checkpointer] })
+export class CheckpointsModule {}
