@@ -45,23 +45,27 @@ describe('npx rampart audit verify on a running platform', () => {
     await platform?.stop();
   });
 
-  it('finds the chain valid and names its length and head', async () => {
+  it('finds the chain, the Merkle tree and the checkpoints valid, and names the head', async () => {
     const verified = rampart(['audit', 'verify', '--database-url', platform.databaseUrl]);
     expect(verified.stderr).toBe('');
     expect(verified.status).toBe(0);
-    const [, count, head] = /^valid: (\d+) records, head ([0-9a-f]{64})\n$/.exec(verified.stdout)!;
+    const [chain, tree, checkpoints] = verified.stdout.split('\n');
+    const [, count, head] = /^chain: valid, (\d+) records, head ([0-9a-f]{64})$/.exec(chain!)!;
     expect(Number(count)).toBeGreaterThanOrEqual(5);
     const { rows } = await admin.query<{ hash: Buffer }>(
       'SELECT hash FROM audit.audit_records WHERE sequence = $1',
       [count],
     );
     expect(rows[0]!.hash.toString('hex')).toBe(head);
+    expect(tree).toMatch(/^merkle tree: valid, \d+ leaves, root [0-9a-f]{64}$/);
+    // No checkpoint key given: roots are checked, signatures are said not to be.
+    expect(checkpoints).toMatch(/^checkpoints: valid, \d+ checked.*signatures NOT checked/);
     // The connection can also come from the environment, and small batches change nothing.
     const fromEnvironment = rampart(['audit', 'verify', '--batch-size', '2'], {
       RAMPART_AUDIT_DATABASE_URL: platform.databaseUrl,
     });
     expect(fromEnvironment.status).toBe(0);
-    expect(fromEnvironment.stdout).toMatch(/^valid: \d+ records, head [0-9a-f]{64}\n$/);
+    expect(fromEnvironment.stdout).toMatch(/^chain: valid, \d+ records, head [0-9a-f]{64}\n/);
   });
 
   it('reports the first bad sequence number when a record was changed in the database', async () => {
@@ -79,10 +83,23 @@ describe('npx rampart audit verify on a running platform', () => {
     }
     const tampered = rampart(['audit', 'verify', '--database-url', platform.databaseUrl]);
     expect(tampered.status).toBe(1);
-    expect(tampered.stdout).toBe('INVALID: first bad sequence 3: modified\n');
+    const [chain, tree] = tampered.stdout.split('\n');
+    expect(chain).toBe('chain: INVALID, first bad sequence 3: modified');
+    // The record is leaf 2 of the tree: its stored leaf no longer matches the record.
+    expect(tree).toBe('merkle tree: INVALID, subtree 2 at level 0: modified');
   });
 
   it('says what is missing instead of failing obscurely', () => {
+    const badKey = rampart([
+      'audit',
+      'verify',
+      '--database-url',
+      platform.databaseUrl,
+      '--key',
+      'not-a-key',
+    ]);
+    expect(badKey.status).toBe(64);
+    expect(badKey.stderr).toContain('--key');
     const noDatabase = rampart(['audit', 'verify'], { RAMPART_AUDIT_DATABASE_URL: '' });
     expect(noDatabase.status).toBe(64);
     expect(noDatabase.stderr).toContain('RAMPART_AUDIT_DATABASE_URL');

@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
-import { verifyChain } from '@rampart/audit';
+import { parseVerifierKey, verifyChain, verifyTree } from '@rampart/audit';
 import { createServiceDataSource } from '@rampart/platform';
 import { EXIT, type Command, type Io } from '../cli.js';
 
 /** Where the audit log is when neither option says: the environment an operator's shell has. */
 const DATABASE_URL_VARIABLE = 'RAMPART_AUDIT_DATABASE_URL';
+/** The log's checkpoint verifier key (`GET /audit/v1/checkpoints/latest` names it). */
+const VERIFIER_KEY_VARIABLE = 'RAMPART_AUDIT_VERIFIER_KEY';
 
 /** A progress bar on a terminal; nothing when the output is a file or a pipe. */
 function progressBar(io: Io): ((checked: number, total: number) => void) | undefined {
@@ -26,14 +28,17 @@ function progressBar(io: Io): ((checked: number, total: number) => void) | undef
 
 /**
  * `rampart audit verify`: walks the audit log's hash chain in the database, in sequence order and
- * in one snapshot, and reports the first bad sequence number and what is wrong with it.
+ * in one snapshot, and reports the first bad sequence number and what is wrong with it; then
+ * rebuilds the Merkle tree from the records against the stored tree, and checks every stored
+ * checkpoint's root and (given the log's verifier key) its signature.
  */
 export const auditVerifyCommand: Command = {
   path: ['audit', 'verify'],
-  usage: `audit verify [--database-url <url>] [--schema <name>] [--batch-size <n>]`,
+  usage: `audit verify [--database-url <url>] [--key <verifier key>] [--schema <name>] [--batch-size <n>]`,
   summary:
-    `Verifies the audit log's hash chain in PostgreSQL (connection from --database-url or ` +
-    `${DATABASE_URL_VARIABLE}; schema default audit), with a progress bar on a terminal.`,
+    `Verifies the audit log in PostgreSQL: its hash chain, its Merkle tree and its signed ` +
+    `checkpoints (connection from --database-url or ${DATABASE_URL_VARIABLE}, the log's key ` +
+    `from --key or ${VERIFIER_KEY_VARIABLE}; schema default audit), with a progress bar on a terminal.`,
   async run(args, io) {
     let values;
     try {
@@ -41,6 +46,7 @@ export const auditVerifyCommand: Command = {
         args,
         options: {
           'database-url': { type: 'string' },
+          key: { type: 'string' },
           schema: { type: 'string', default: 'audit' },
           'batch-size': { type: 'string', default: '1000' },
         },
@@ -57,6 +63,15 @@ export const auditVerifyCommand: Command = {
           `and --batch-size as a whole number from 1 to 100000\nusage: rampart ${this.usage}\n`,
       );
       return EXIT.usage;
+    }
+    const verifierKey = values.key ?? (io.env[VERIFIER_KEY_VARIABLE] || undefined);
+    if (verifierKey !== undefined) {
+      try {
+        parseVerifierKey(verifierKey);
+      } catch (error) {
+        io.err(`rampart: --key: ${(error as Error).message}\n`);
+        return EXIT.usage;
+      }
     }
     if (!/^[a-z_][a-z0-9_]*$/.test(values.schema)) {
       io.err('rampart: --schema is a PostgreSQL schema name (lower case, digits, underscores)\n');
@@ -80,23 +95,42 @@ export const auditVerifyCommand: Command = {
     }
     try {
       const onProgress = progressBar(io);
-      let result;
+      let chain;
+      let tree;
       try {
-        result = await verifyChain(dataSource, {
+        chain = await verifyChain(dataSource, {
           batchSize,
           ...(onProgress ? { onProgress } : {}),
         });
+        tree = await verifyTree(dataSource, { batchSize, verifierKey });
       } catch (error) {
         if ((error as { code?: string }).code !== '42P01') throw error;
         io.err(`rampart: there is no audit log in schema ${values.schema}\n`);
         return EXIT.noInput;
       }
-      if (result.valid) {
-        io.out(`valid: ${result.records} records, head ${result.head}\n`);
-        return EXIT.ok;
-      }
-      io.out(`INVALID: first bad sequence ${result.firstBadSequence}: ${result.problem}\n`);
-      return EXIT.invalid;
+      io.out(
+        chain.valid
+          ? `chain: valid, ${chain.records} records, head ${chain.head}\n`
+          : `chain: INVALID, first bad sequence ${chain.firstBadSequence}: ${chain.problem}\n`,
+      );
+      const { merkle, checkpoints } = tree;
+      io.out(
+        merkle.valid
+          ? `merkle tree: valid, ${merkle.leaves} leaves, root ${merkle.root}\n`
+          : `merkle tree: INVALID, subtree ${merkle.index} at level ${merkle.level}: ${merkle.problem}\n`,
+      );
+      io.out(
+        checkpoints.valid
+          ? `checkpoints: valid, ${checkpoints.checked} checked` +
+              (checkpoints.latestSize === null
+                ? ''
+                : `, latest of size ${checkpoints.latestSize}`) +
+              (checkpoints.signaturesChecked
+                ? ', signatures checked\n'
+                : `, signatures NOT checked (give --key or ${VERIFIER_KEY_VARIABLE})\n`)
+          : `checkpoints: INVALID, first bad size ${checkpoints.firstBadSize}: ${checkpoints.problem}\n`,
+      );
+      return chain.valid && merkle.valid && checkpoints.valid ? EXIT.ok : EXIT.invalid;
     } finally {
       await dataSource.destroy();
     }
