@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createServiceDataSource, openAndMigrate } from '@rampart/platform';
-import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
 import type { DataSource } from 'typeorm';
-import { auditService } from '../audit.service.js';
 import { testRecord } from '../testing/records.js';
 import { appendToChain } from './chain-appender.js';
 import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
+import { openAuditTestDatabase, type AuditTestDatabase } from '../testing/audit-database.js';
 
 interface Row {
   sequence: string;
@@ -16,43 +14,21 @@ interface Row {
 }
 
 describe('the chain appender', () => {
-  let database: TestDatabase;
+  let log: AuditTestDatabase;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    database = await createTestDatabase('audit');
-    dataSource = createServiceDataSource({
-      url: database.url,
-      schema: database.schema,
-      migrations: auditService.migrations,
-      poolSize: 12,
-    });
-    await openAndMigrate(dataSource);
+    log = await openAuditTestDatabase(12);
+    dataSource = log.dataSource;
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await log?.close();
   });
 
-  // Each test starts from an empty log: a fresh table, as the superuser (the trigger refuses a
-  // TRUNCATE, so it is switched off for the moment).
+  // Each test starts from an empty log.
   beforeEach(async () => {
-    const admin = createServiceDataSource({
-      url: database.adminUrl,
-      schema: database.schema,
-      migrations: [],
-    });
-    await admin.initialize();
-    try {
-      await admin.query(`ALTER TABLE audit_records DISABLE TRIGGER USER`);
-      await admin.query(`ALTER TABLE audit_merkle_subtrees DISABLE TRIGGER USER`);
-      await admin.query(`TRUNCATE audit_records, audit_merkle_subtrees`);
-      await admin.query(`ALTER TABLE audit_records ENABLE TRIGGER USER`);
-      await admin.query(`ALTER TABLE audit_merkle_subtrees ENABLE TRIGGER USER`);
-    } finally {
-      await admin.destroy();
-    }
+    await log.emptyLog();
   });
 
   const rows = () =>

@@ -1,40 +1,23 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createServiceDataSource, openAndMigrate } from '@rampart/platform';
-import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
 import { generateKeyPairSync } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { auditService } from '../audit.service.js';
 import { appendToChain } from '../chain/chain-appender.js';
 import { testRecord } from '../testing/records.js';
 import { ed25519NoteSigner, signCheckpoint, verifierKey } from '../transparency/checkpoint.js';
 import { signCheckpointIfDue } from './checkpoint-store.js';
 import { verifyTree } from './merkle-verifier.js';
+import { openAuditTestDatabase, type AuditTestDatabase } from '../testing/audit-database.js';
 
 const ORIGIN = 'verify.test/audit';
 
 describe('verification of the Merkle tree and the checkpoints', () => {
-  let database: TestDatabase;
+  let log: AuditTestDatabase;
   let dataSource: DataSource;
   const signer = ed25519NoteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
   const logKey = verifierKey(ORIGIN, signer.publicKey);
   const policy = { origin: ORIGIN, everyRecords: 1, everySeconds: 3600 };
-
-  async function asAdmin(statements: [string, unknown[]?][]): Promise<void> {
-    const admin = createServiceDataSource({
-      url: database.adminUrl,
-      schema: database.schema,
-      migrations: [],
-    });
-    await admin.initialize();
-    const tables = ['audit_records', 'audit_merkle_subtrees', 'audit_checkpoints'];
-    try {
-      for (const table of tables) await admin.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
-      for (const [sql, parameters] of statements) await admin.query(sql, parameters);
-      for (const table of tables) await admin.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
-    } finally {
-      await admin.destroy();
-    }
-  }
+  const asAdmin = (statements: [string, unknown[]?][]) =>
+    log.asAdmin(statements.map(([sql, parameters]) => [sql, parameters ?? []]));
 
   const append = (count: number) =>
     dataSource.transaction((transaction) =>
@@ -45,23 +28,17 @@ describe('verification of the Merkle tree and the checkpoints', () => {
     );
 
   beforeAll(async () => {
-    database = await createTestDatabase('audit');
-    dataSource = createServiceDataSource({
-      url: database.url,
-      schema: database.schema,
-      migrations: auditService.migrations,
-    });
-    await openAndMigrate(dataSource);
+    log = await openAuditTestDatabase();
+    dataSource = log.dataSource;
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await log?.close();
   });
 
   // 13 records in three checkpoints (3, 8, 13), checked in batches of 4 rows.
   beforeEach(async () => {
-    await asAdmin([[`TRUNCATE audit_records, audit_merkle_subtrees, audit_checkpoints`]]);
+    await log.emptyLog();
     for (const count of [3, 5, 5]) {
       await append(count);
       await signCheckpointIfDue(dataSource, signer, policy);
@@ -80,7 +57,7 @@ describe('verification of the Merkle tree and the checkpoints', () => {
   });
 
   it('reports an empty log as valid', async () => {
-    await asAdmin([[`TRUNCATE audit_records, audit_merkle_subtrees, audit_checkpoints`]]);
+    await log.emptyLog();
     expect(await verify()).toEqual({
       merkle: { valid: true, leaves: 0, root: expect.any(String) },
       checkpoints: { valid: true, checked: 0, signaturesChecked: true, latestSize: null },

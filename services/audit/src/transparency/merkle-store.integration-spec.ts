@@ -1,56 +1,27 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createServiceDataSource, openAndMigrate } from '@rampart/platform';
-import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
 import type { DataSource } from 'typeorm';
-import { auditService } from '../audit.service.js';
 import { appendToChain } from '../chain/chain-appender.js';
 import { canonicalJson } from '../chain/chain-hash.js';
 import { testRecord } from '../testing/records.js';
 import { leafData, merkleStore } from './merkle-store.js';
 import { MemoryMerkleTree, rootHash } from './merkle-tree.js';
+import { openAuditTestDatabase, type AuditTestDatabase } from '../testing/audit-database.js';
 
 describe('the stored Merkle tree', () => {
-  let database: TestDatabase;
+  let log: AuditTestDatabase;
   let dataSource: DataSource;
 
-  async function asAdmin(statements: string[]): Promise<void> {
-    const admin = createServiceDataSource({
-      url: database.adminUrl,
-      schema: database.schema,
-      migrations: [],
-    });
-    await admin.initialize();
-    try {
-      for (const sql of statements) await admin.query(sql);
-    } finally {
-      await admin.destroy();
-    }
-  }
-
   beforeAll(async () => {
-    database = await createTestDatabase('audit');
-    dataSource = createServiceDataSource({
-      url: database.url,
-      schema: database.schema,
-      migrations: auditService.migrations,
-      poolSize: 12,
-    });
-    await openAndMigrate(dataSource);
+    log = await openAuditTestDatabase(12);
+    dataSource = log.dataSource;
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await log?.close();
   });
 
   beforeEach(async () => {
-    await asAdmin([
-      `ALTER TABLE audit_records DISABLE TRIGGER USER`,
-      `ALTER TABLE audit_merkle_subtrees DISABLE TRIGGER USER`,
-      `TRUNCATE audit_records, audit_merkle_subtrees`,
-      `ALTER TABLE audit_records ENABLE TRIGGER USER`,
-      `ALTER TABLE audit_merkle_subtrees ENABLE TRIGGER USER`,
-    ]);
+    await log.emptyLog();
   });
 
   /** The tree an outsider builds from the records, by the documented leaf data. */
@@ -154,11 +125,7 @@ describe('the stored Merkle tree', () => {
         Array.from({ length: 11 }, () => testRecord()),
       ),
     );
-    await asAdmin([
-      `ALTER TABLE audit_merkle_subtrees DISABLE TRIGGER USER`,
-      `TRUNCATE audit_merkle_subtrees`,
-      `ALTER TABLE audit_merkle_subtrees ENABLE TRIGGER USER`,
-    ]);
+    await log.asAdmin([`TRUNCATE audit_merkle_subtrees`]);
     await dataSource.transaction((transaction) =>
       appendToChain(transaction, [testRecord(), testRecord()]),
     );
