@@ -1,14 +1,8 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
-import { AuditQueryEvents } from '@rampart/contracts';
-import {
-  AllowAccessTokens,
-  CurrentPrincipal,
-  describePrincipal,
-  Outbox,
-  type Principal,
-} from '@rampart/platform';
+import { AllowAccessTokens, CurrentPrincipal, Outbox, type Principal } from '@rampart/platform';
 import { DataSource } from 'typeorm';
 import { AUDIT_READ_SCOPE } from '../verify/verify.controller.js';
+import { recordAuditedRead } from '../query/audited-read.js';
 import { exportNdjson, parseExportQuery } from './ndjson-export.js';
 
 /**
@@ -30,18 +24,12 @@ export class ExportController {
     const range = parseExportQuery(raw);
     return this.dataSource.transaction(async (transaction) => {
       const exported = await exportNdjson(transaction, range);
-      const actor = describePrincipal(caller);
-      await this.outbox.write(transaction, AuditQueryEvents.performed, {
-        subject: actor.slice(0, 256),
-        data: {
-          operation: 'export',
-          actor,
-          ...(caller.kind === 'user' && caller.clientId ? { clientId: caller.clientId } : {}),
-          filters: {},
-          continued: range.after > 0,
-          limit: range.limit,
-          returned: exported.records,
-        },
+      await recordAuditedRead(this.outbox, transaction, caller, {
+        operation: 'export',
+        filters: {},
+        continued: range.after > 0,
+        limit: range.limit,
+        returned: exported.records,
       });
       return exported.ndjson;
     });

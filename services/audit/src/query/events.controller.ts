@@ -1,15 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { AuditQueryEvents } from '@rampart/contracts';
-import {
-  AllowAccessTokens,
-  CurrentPrincipal,
-  describePrincipal,
-  Outbox,
-  type Principal,
-} from '@rampart/platform';
+import { AllowAccessTokens, CurrentPrincipal, Outbox, type Principal } from '@rampart/platform';
 import { DataSource } from 'typeorm';
 import { AUDIT_READ_SCOPE } from '../verify/verify.controller.js';
 import { queryAuditRecords } from './audit-query.repository.js';
+import { recordAuditedRead } from './audited-read.js';
 import { encodeCursor, parseEventsQuery, type EventsPage } from './events-query.js';
 
 /**
@@ -33,18 +27,12 @@ export class EventsController {
       // One more than asked: whether a next page exists, without a second query.
       const rows = await queryAuditRecords(transaction, query, limit + 1);
       const events = rows.slice(0, limit);
-      const actor = describePrincipal(caller);
-      await this.outbox.write(transaction, AuditQueryEvents.performed, {
-        subject: actor.slice(0, 256),
-        data: {
-          operation: 'query',
-          actor,
-          ...(caller.kind === 'user' && caller.clientId ? { clientId: caller.clientId } : {}),
-          filters,
-          continued: after !== undefined,
-          limit,
-          returned: events.length,
-        },
+      await recordAuditedRead(this.outbox, transaction, caller, {
+        operation: 'query',
+        filters,
+        continued: after !== undefined,
+        limit,
+        returned: events.length,
       });
       const last = events.at(-1);
       return {
