@@ -1,15 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import { recordColumns, type AuditRecord } from './audit-record.js';
+import { recordColumns, type AuditRecord, type RecordColumns } from './audit-record.js';
 
-/** A row of `audit_records` as the verifier reads it. */
-export interface StoredRecord {
+/** A row of `audit_records` as the verifier reads it: its indexed columns and its chain link. */
+export interface StoredRecord extends RecordColumns {
   sequence: number;
-  eventId: string;
-  eventType: string;
-  service: string;
-  subject: string;
-  occurredAt: Date;
-  recordedAt: Date;
   /** The record's canonical JSON, exactly the text that was hashed. */
   record: string;
   previousHash: Buffer;
