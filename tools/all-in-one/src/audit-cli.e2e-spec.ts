@@ -89,7 +89,7 @@ describe('npx rampart audit verify on a running platform', () => {
     expect(tree).toBe('merkle tree: INVALID, subtree 2 at level 0: modified');
   });
 
-  it('says what is missing instead of failing obscurely', () => {
+  it('says what is missing instead of failing obscurely', async () => {
     const badKey = rampart([
       'audit',
       'verify',
@@ -113,6 +113,15 @@ describe('npx rampart audit verify on a running platform', () => {
     ]);
     expect(wrongSchema.status).toBe(66);
     expect(wrongSchema.stderr).toBe('rampart: there is no audit log in schema identity\n');
+    // A role without access to the log: PostgreSQL's refusal, not a stack trace.
+    await admin.query(`CREATE ROLE cli_stranger LOGIN PASSWORD 'stranger-password'`);
+    const stranger = new URL(platform.databaseUrl);
+    stranger.username = 'cli_stranger';
+    stranger.password = 'stranger-password';
+    const refused = rampart(['audit', 'verify', '--database-url', stranger.toString()]);
+    expect(refused.status).toBe(66);
+    expect(refused.stderr).toMatch(/^rampart: the audit database refused: .*\(42501\)\n$/);
+    expect(refused.stderr).not.toContain('stranger-password');
     const unreachable = rampart([
       'audit',
       'verify',

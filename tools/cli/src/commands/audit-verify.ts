@@ -8,6 +8,21 @@ const DATABASE_URL_VARIABLE = 'RAMPART_AUDIT_DATABASE_URL';
 /** The log's checkpoint verifier key (`GET /audit/v1/checkpoints/latest` names it). */
 const VERIFIER_KEY_VARIABLE = 'RAMPART_AUDIT_VERIFIER_KEY';
 
+/** An error PostgreSQL answered with: a five-character SQLSTATE and a message. */
+function isDatabaseError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && /^[0-9A-Z]{5}$/.test((error as { code?: string }).code ?? '');
+}
+
+/**
+ * What went wrong with the database, for the operator: PostgreSQL's own message and SQLSTATE (it
+ * names roles and objects, never the password), or only the error code of a failed connection,
+ * whose message could carry the connection string.
+ */
+function databaseProblem(error: unknown, fallback: string): string {
+  if (isDatabaseError(error)) return `the audit database refused: ${error.message} (${error.code})`;
+  return `${fallback} (${(error as { code?: string }).code ?? 'no error code'})`;
+}
+
 /** A progress bar on a terminal; nothing when the output is a file or a pipe. */
 function progressBar(io: Io): ((checked: number, total: number) => void) | undefined {
   if (!io.isTerminal) return undefined;
@@ -87,10 +102,7 @@ export const auditVerifyCommand: Command = {
     try {
       await dataSource.initialize();
     } catch (error) {
-      // The message of a failed connection can carry the URL; say what failed without it.
-      io.err(
-        `rampart: cannot connect to the audit database (${(error as { code?: string }).code ?? 'connection failed'})\n`,
-      );
+      io.err(`rampart: ${databaseProblem(error, 'cannot connect to the audit database')}\n`);
       return EXIT.noInput;
     }
     try {
@@ -104,8 +116,12 @@ export const auditVerifyCommand: Command = {
         });
         tree = await verifyTree(dataSource, { batchSize, verifierKey });
       } catch (error) {
-        if ((error as { code?: string }).code !== '42P01') throw error;
-        io.err(`rampart: there is no audit log in schema ${values.schema}\n`);
+        if (!isDatabaseError(error)) throw error;
+        io.err(
+          error.code === '42P01'
+            ? `rampart: there is no audit log in schema ${values.schema}\n`
+            : `rampart: ${databaseProblem(error, 'the audit database failed')}\n`,
+        );
         return EXIT.noInput;
       }
       io.out(
