@@ -9,6 +9,7 @@ import { describeWithKafka } from '@rampart/testing/jest';
 import { createTestDatabase, type TestDatabase } from '../testing-support/test-database.js';
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
 import { createLogger } from '../telemetry/logger.js';
+import type { EventOf } from '@rampart/contracts';
 import { InvalidEventError } from './event-factory.js';
 import { defineConsumer, on } from './inbox-consumer.js';
 import { Messaging } from './messaging.js';
@@ -26,12 +27,14 @@ interface Harness {
   messaging: Messaging;
   probe: ReturnType<typeof probeEvents>;
   attempts: Map<string, number>;
+  /** The size of every batch the batch handler was given (with `batch: true`). */
+  batchSizes: number[];
 }
 
 /** Producer and consumer share one service database here; the consumer writes `applied` rows. */
 async function harness(
   transport: EventTransport,
-  options: { maxAttempts?: number } = {},
+  options: { maxAttempts?: number; batch?: boolean } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase('svc');
   const dataSource = createServiceDataSource({
@@ -46,10 +49,34 @@ async function harness(
   );
   const probe = probeEvents(randomBytes(4).toString('hex'));
   const attempts = new Map<string, number>();
+  const batchSizes: number[] = [];
   const consumer = defineConsumer({
     name: `test-consumer-${randomBytes(3).toString('hex')}`,
     maxAttempts: options.maxAttempts ?? 3,
     retryBackoffMs: 10,
+    // The bulk path writes every event of the batch in one statement, and fails the whole batch
+    // when one of its events is meant to fail: the per-event handler then settles them.
+    ...(options.batch
+      ? {
+          handleBatch: async (envelopes, transaction) => {
+            // Validated by the inbox against the consumer's only event type.
+            const events = envelopes as readonly EventOf<typeof probe.recorded>[];
+            batchSizes.push(events.length);
+            if (events.some((event) => event.data.failUntilAttempt !== undefined)) {
+              throw new Error('planned batch failure');
+            }
+            await transaction.query(
+              `INSERT INTO applied (event_id, subject, sequence)
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[])`,
+              [
+                events.map((event) => event.id),
+                events.map((event) => event.subject),
+                events.map((event) => event.data.sequence),
+              ],
+            );
+          },
+        }
+      : {}),
     handlers: [
       on(probe.recorded, async (event, transaction) => {
         const attempt = (attempts.get(event.id) ?? 0) + 1;
@@ -77,7 +104,7 @@ async function harness(
     relay: { pollIntervalMs: 50 },
   });
   await messaging.start();
-  return { database, dataSource, messaging, probe, attempts };
+  return { database, dataSource, messaging, probe, attempts, batchSizes };
 }
 
 async function produce(
@@ -309,6 +336,60 @@ describe('in-process transport', () => {
       `SELECT status FROM inbox WHERE error LIKE '%planned failure 3%'`,
     );
     expect(inbox).toEqual([{ status: 'dead-lettered' }]);
+  });
+});
+
+describe('in-process transport with a batch handler', () => {
+  let h: Harness;
+  const transport = new InProcessTransport();
+  beforeAll(async () => {
+    h = await harness(transport, { batch: true });
+    await transport.start();
+    h.messaging.startRelay();
+  });
+  afterAll(() => teardown(h, transport));
+
+  it('hands a batch to the batch handler whole, never to the per-event handler', async () => {
+    await produce(
+      h,
+      Array.from({ length: 40 }, (_, i) => ({ subject: `b${i % 2}`, sequence: i })),
+    );
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.length >= 40,
+    );
+    expect(rows).toHaveLength(40);
+    expect(h.batchSizes.reduce((sum, size) => sum + size, 0)).toBe(40);
+    expect(Math.max(...h.batchSizes)).toBeGreaterThan(1);
+    expect(h.attempts.size).toBe(0);
+  });
+
+  it('settles a failing batch event by event: the others applied once, the poison dead-lettered', async () => {
+    await produce(h, [
+      { subject: 'batch-ok', sequence: 1 },
+      { subject: 'batch-poison', sequence: 1, failUntilAttempt: 99 },
+      { subject: 'batch-ok', sequence: 2 },
+    ]);
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.filter((row) => row.subject === 'batch-ok').length >= 2,
+    );
+    expect(rows.filter((row) => row.subject === 'batch-ok').map((row) => row.sequence)).toEqual([
+      1, 2,
+    ]);
+    expect(rows.map((row) => row.subject)).not.toContain('batch-poison');
+    const dead = await waitFor(
+      () =>
+        h.dataSource.query<{ headers: Record<string, string> }[]>(
+          `SELECT headers FROM outbox WHERE topic = $1`,
+          [deadLetterTopic(h.probe.topic.name)],
+        ),
+      (r) => r.length > 0,
+    );
+    expect(dead).toHaveLength(1);
+    // Every per-event attempt was made: the batch failure names no single event.
+    expect(dead[0]!.headers['rampart-dlq-attempts']).toBe('3');
+    expect(dead[0]!.headers['rampart-dlq-reason']).toContain('planned failure 3');
   });
 });
 
