@@ -450,6 +450,27 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     return seen;
   }
 
+  it('publishes more than a broker request may hold, in order, one request after the other', async () => {
+    const transport = kafkaTransport();
+    await transport.start();
+    const topic = `rampart.test.large-${randomBytes(3).toString('hex')}.v1`;
+    await transport.ensureTopics([topic]);
+    // 1,200 messages of 2 KiB under one key: 2.4 MiB for one partition, over the broker's 1 MiB.
+    const padding = 'x'.repeat(2_048);
+    await transport.publish(
+      Array.from({ length: 1_200 }, (_, index) => ({
+        topic,
+        key: 'one-partition',
+        value: JSON.stringify({ index, padding }),
+        headers: { 'content-type': 'application/json' },
+      })),
+    );
+    const received = await readAll(topic, 1_200);
+    expect(
+      received.map((message) => (JSON.parse(message.value) as { index: number }).index),
+    ).toEqual(Array.from({ length: 1_200 }, (_, index) => index));
+  });
+
   afterEach(async () => {
     const finished = harnesses.splice(0);
     for (const h of finished) await h.messaging.stop();
