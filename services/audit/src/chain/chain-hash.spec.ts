@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
+import { canonicalJson, entryHash, entryHashOfCanonical, GENESIS_HASH } from './chain-hash.js';
 
 describe('chain hash', () => {
   it('canonicalises as RFC 8785 does: sorted keys, no whitespace, ECMAScript numbers', () => {
@@ -29,6 +29,23 @@ describe('chain hash', () => {
     expect(entryHash(1, GENESIS_HASH, { ...record, time: 2 })).not.toEqual(
       entryHash(1, GENESIS_HASH, record),
     );
+  });
+
+  it('hashes a record given as canonical text exactly as the record itself', () => {
+    const records = [
+      { time: 1, class_uid: 6003, metadata: { uid: 'e-1' } },
+      { z: [{ b: 1, a: 'x"\\\u2028' }], '10': 1, '9': -0.5, '': null, é: '\u0000' },
+    ];
+    for (const record of records) {
+      for (const sequence of [1, 42, Number.MAX_SAFE_INTEGER]) {
+        const previous = sequence === 1 ? GENESIS_HASH : 'ab'.repeat(32);
+        const generic = createHash('sha256')
+          .update(canonicalJson({ sequence, previousHash: previous, record }), 'utf8')
+          .digest();
+        expect(entryHashOfCanonical(sequence, previous, canonicalJson(record))).toEqual(generic);
+        expect(entryHash(sequence, previous, record)).toEqual(generic);
+      }
+    }
   });
 
   it('refuses a sequence or previous hash a verifier could not reproduce', () => {

@@ -20,13 +20,37 @@ export function canonicalJson(value: unknown): string {
  * normalised record itself (an object, not its text). Returns 32 bytes.
  */
 export function entryHash(sequence: number, previousHash: string, record: unknown): Buffer {
+  return entryHashOfCanonical(sequence, previousHash, canonicalJson(record));
+}
+
+/**
+ * `entryHash` of a record already in canonical JSON (`recordJson`), without canonicalising it
+ * again: the appender has the text it stores, the verifier the text it read.
+ */
+export function entryHashOfCanonical(
+  sequence: number,
+  previousHash: string,
+  recordJson: string,
+): Buffer {
+  return createHash('sha256')
+    .update(entryText(sequence, previousHash, recordJson), 'utf8')
+    .digest();
+}
+
+/**
+ * The canonical JSON of `{ sequence, previousHash, record }` given the record's canonical JSON:
+ * JCS sorts the three keys as previousHash, record, sequence, a hex string needs no escaping and
+ * a safe integer prints as JavaScript prints it, so the entry is the three parts put together.
+ * What the chain hash and the Merkle leaf are computed over.
+ */
+export function entryText(sequence: number, previousHash: string, recordJson: string): string {
   if (!Number.isSafeInteger(sequence) || sequence < 1) {
     throw new RangeError(`not a chain sequence number: ${sequence}`);
   }
-  if (!/^[0-9a-f]{64}$/.test(previousHash)) {
+  if (!HEX_HASH.test(previousHash)) {
     throw new RangeError('previousHash must be 64 lower-case hex digits');
   }
-  return createHash('sha256')
-    .update(canonicalJson({ sequence, previousHash, record }), 'utf8')
-    .digest();
+  return `{"previousHash":"${previousHash}","record":${recordJson},"sequence":${sequence}}`;
 }
+
+const HEX_HASH = /^[0-9a-f]{64}$/;
