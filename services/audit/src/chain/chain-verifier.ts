@@ -53,7 +53,12 @@ function consistent(row: StoredRecord, record: unknown): boolean {
       columns.service === row.service &&
       columns.subject === row.subject &&
       columns.occurredAt.getTime() === row.occurredAt.getTime() &&
-      columns.recordedAt.getTime() === row.recordedAt.getTime()
+      columns.recordedAt.getTime() === row.recordedAt.getTime() &&
+      columns.classUid === row.classUid &&
+      columns.statusId === row.statusId &&
+      columns.actorUser === row.actorUser &&
+      columns.actorAppUid === row.actorAppUid &&
+      columns.actorAppName === row.actorAppName
     );
   } catch {
     return false;

@@ -3,8 +3,8 @@ import type { AuditEventView, EventsQuery } from './events-query.js';
 
 /**
  * The query of `GET /audit/v1/events`: only the conditions of the filters given, every value a
- * bound parameter, in sequence order. The expressions over `record` are the indexed ones
- * (migration 1765400000000), so keep the two in step.
+ * bound parameter, in sequence order. Every filter is an indexed column (migrations
+ * 1765400000000 and 1765900000000), each index ending in `sequence`, the order of the answer.
  */
 export async function queryAuditRecords(
   db: Pick<EntityManager, 'query'>,
@@ -22,20 +22,14 @@ export async function queryAuditRecords(
   if (query.to !== undefined) conditions.push(`occurred_at < ${bind(query.to)}::timestamptz`);
   if (query.subject !== undefined) conditions.push(`subject = ${bind(query.subject)}`);
   if (query.service !== undefined) conditions.push(`service = ${bind(query.service)}`);
-  if (query.class !== undefined) {
-    conditions.push(`(record::jsonb ->> 'class_uid') = ${bind(String(query.class))}`);
-  }
+  if (query.class !== undefined) conditions.push(`class_uid = ${bind(query.class)}`);
   if (query.outcome !== undefined) {
-    conditions.push(
-      `(record::jsonb ->> 'status_id') = ${bind(query.outcome === 'success' ? '1' : '2')}`,
-    );
+    conditions.push(`status_id = ${bind(query.outcome === 'success' ? 1 : 2)}`);
   }
   if (query.actor !== undefined) {
     const actor = bind(query.actor);
     conditions.push(
-      `((record::jsonb #>> '{actor,user,uid}') = ${actor}
-        OR (record::jsonb #>> '{actor,app_uid}') = ${actor}
-        OR (record::jsonb #>> '{actor,app_name}') = ${actor})`,
+      `(actor_user = ${actor} OR actor_app_uid = ${actor} OR actor_app_name = ${actor})`,
     );
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
