@@ -40,6 +40,9 @@ export async function appendToChain(
     throw new Error('appendToChain needs a transaction: the chain lock is held until it commits');
   }
   if (records.length === 0) return { appended: [], skipped: [] };
+  // Canonicalised before the lock: the text does not depend on the record's place in the chain,
+  // and every other batch waits for this one while the lock is held.
+  const texts = records.map((record) => canonicalJson(record));
   let head = heads.get(transaction);
   if (!head) {
     await auditChainRepository.lockForAppend(transaction);
@@ -51,7 +54,7 @@ export async function appendToChain(
   const skipped: string[] = [];
   const chained: ChainedRecord[] = [];
   let { sequence, hash } = head;
-  for (const record of records) {
+  for (const [index, record] of records.entries()) {
     const eventId = record.metadata.uid;
     if (seen.has(eventId)) {
       skipped.push(eventId);
@@ -60,8 +63,7 @@ export async function appendToChain(
     seen.add(eventId);
     const previousHash = hash;
     sequence += 1;
-    // Canonicalised once: the stored text is what the hash covers.
-    const recordJson = canonicalJson(record);
+    const recordJson = texts[index]!;
     hash = entryHashOfCanonical(sequence, previousHash.toString('hex'), recordJson);
     chained.push({ sequence, record, recordJson, previousHash, hash });
   }
