@@ -1,3 +1,4 @@
+import { textArrayFromJson } from '@rampart/platform';
 import type { EntityManager } from 'typeorm';
 import { recordColumns, type AuditRecord, type RecordColumns } from './audit-record.js';
 
@@ -59,7 +60,8 @@ export const auditChainRepository = {
          (sequence, event_id, event_type, service, subject, occurred_at, recorded_at, record,
           previous_hash, hash, class_uid, status_id, actor_user, actor_app_uid, actor_app_name)
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                            $6::timestamptz[], $7::timestamptz[], $8::text[], $9::bytea[], $10::bytea[],
+                            $6::timestamptz[], $7::timestamptz[], ${textArrayFromJson('$8')},
+                            $9::bytea[], $10::bytea[],
                             $11::integer[], $12::smallint[], $13::text[], $14::text[], $15::text[])`,
       [
         records.map((entry) => entry.sequence),
@@ -69,7 +71,8 @@ export const auditChainRepository = {
         columns.map((column) => column.subject),
         columns.map((column) => column.occurredAt.toISOString()),
         columns.map((column) => column.recordedAt.toISOString()),
-        records.map((entry) => entry.recordJson),
+        // The longest column, as one JSON array: see textArrayFromJson.
+        JSON.stringify(records.map((entry) => entry.recordJson)),
         records.map((entry) => entry.previousHash),
         records.map((entry) => entry.hash),
         columns.map((column) => column.classUid),
