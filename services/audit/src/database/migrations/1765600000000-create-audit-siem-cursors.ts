@@ -1,0 +1,23 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * How far the SIEM forwarder got (docs/architecture/audit.md, "SIEM forwarding"): per
+ * destination, the sequence of the last record whose bytes the receiver's connection took. Moved
+ * in the transaction that read the batch, after the send, so a restart resumes after it.
+ */
+export class CreateAuditSiemCursors1765600000000 implements MigrationInterface {
+  name = 'CreateAuditSiemCursors1765600000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      CREATE TABLE audit_siem_cursors (
+        destination   text PRIMARY KEY,
+        last_sequence bigint NOT NULL DEFAULT 0 CHECK (last_sequence >= 0),
+        forwarded_at  timestamptz
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE audit_siem_cursors`);
+  }
+}
