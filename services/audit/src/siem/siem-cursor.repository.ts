@@ -6,21 +6,35 @@ type Queryable = Pick<EntityManager, 'query'>;
 /** The only place that builds queries on `audit_siem_cursors`. */
 export const siemCursorRepository = {
   /**
-   * Locks `destination`'s cursor until the transaction ends (creating it at 0, before the first
-   * record) and answers its last forwarded sequence; undefined when another replica holds it, so
-   * one replica forwards to a destination at a time and the others skip the round.
+   * Takes or renews `holder`'s lease on `destination` for `leaseMs` and answers the sequence
+   * last known received there (0 before the first record). Undefined when another replica holds
+   * a lease that has not run out, or is in a round right now (the row stays locked until this
+   * transaction ends, and a locked row is skipped rather than waited for).
    */
-  async claim(transaction: Queryable, destination: string): Promise<number | undefined> {
+  async claim(
+    transaction: Queryable,
+    destination: string,
+    holder: string,
+    leaseMs: number,
+  ): Promise<number | undefined> {
     await transaction.query(
       `INSERT INTO audit_siem_cursors (destination) VALUES ($1) ON CONFLICT DO NOTHING`,
       [destination],
     );
-    const rows = await transaction.query<{ last_sequence: string }[]>(
-      `SELECT last_sequence FROM audit_siem_cursors WHERE destination = $1
+    const [row] = await transaction.query<{ last_sequence: string; taken: boolean }[]>(
+      `SELECT last_sequence, holder IS NOT NULL AND holder <> $2 AND held_until > now() AS taken
+         FROM audit_siem_cursors WHERE destination = $1
           FOR UPDATE SKIP LOCKED`,
-      [destination],
+      [destination, holder],
     );
-    return rows[0] ? Number(rows[0].last_sequence) : undefined;
+    if (!row || row.taken) return undefined;
+    await transaction.query(
+      `UPDATE audit_siem_cursors
+          SET holder = $2, held_until = now() + $3 * interval '1 millisecond'
+        WHERE destination = $1`,
+      [destination, holder, leaseMs],
+    );
+    return Number(row.last_sequence);
   },
 
   async advance(transaction: Queryable, destination: string, sequence: number): Promise<void> {
@@ -31,7 +45,16 @@ export const siemCursorRepository = {
     );
   },
 
-  /** The last forwarded sequence, without locking; undefined before the first round. */
+  /** Gives up `holder`'s lease, so another replica may forward at once. */
+  async release(transaction: Queryable, destination: string, holder: string): Promise<void> {
+    await transaction.query(
+      `UPDATE audit_siem_cursors SET holder = NULL, held_until = NULL
+        WHERE destination = $1 AND holder = $2`,
+      [destination, holder],
+    );
+  },
+
+  /** The sequence last known received, without locking; undefined before the first round. */
   async position(db: Queryable, destination: string): Promise<number | undefined> {
     const rows = await db.query<{ last_sequence: string }[]>(
       `SELECT last_sequence FROM audit_siem_cursors WHERE destination = $1`,

@@ -74,7 +74,7 @@ export const siemConfigShape = {
     .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 printable ASCII characters, no spaces')
     .optional(),
   /** Records read from the log and sent per round; the most held in memory at once. */
-  AUDIT_SYSLOG_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  AUDIT_SYSLOG_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
 };
 
 const _siemConfigObject = z.object(siemConfigShape);

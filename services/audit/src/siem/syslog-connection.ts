@@ -35,6 +35,11 @@ export class SyslogConnection {
     return this.failure !== undefined;
   }
 
+  /** Why the connection broke, for the log. */
+  get reason(): string | undefined {
+    return this.failure?.message;
+  }
+
   /**
    * Connects, over TLS 1.2 or later with the receiver's certificate verified unless `tls`
    * says otherwise. Rejects on a refused connection, a failed handshake or the timeout.

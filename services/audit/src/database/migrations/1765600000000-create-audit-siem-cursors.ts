@@ -2,8 +2,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * How far the SIEM forwarder got (docs/architecture/audit.md, "SIEM forwarding"): per
- * destination, the sequence of the last record whose bytes the receiver's connection took. Moved
- * in the transaction that read the batch, after the send, so a restart resumes after it.
+ * destination, the sequence of the last record known received, so a restart resumes after it;
+ * and which replica forwards to it (`holder`) until when, so the others stay out while it has a
+ * batch in flight, and take over once its lease ran out.
  */
 export class CreateAuditSiemCursors1765600000000 implements MigrationInterface {
   name = 'CreateAuditSiemCursors1765600000000';
@@ -13,7 +14,9 @@ export class CreateAuditSiemCursors1765600000000 implements MigrationInterface {
       CREATE TABLE audit_siem_cursors (
         destination   text PRIMARY KEY,
         last_sequence bigint NOT NULL DEFAULT 0 CHECK (last_sequence >= 0),
-        forwarded_at  timestamptz
+        forwarded_at  timestamptz,
+        holder        text,
+        held_until    timestamptz
       )`);
   }
 
