@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createLogger } from '@rampart/platform';
 import type { DataSource } from 'typeorm';
@@ -22,13 +21,8 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 /** A real platform logger writing JSON lines into memory. */
 function capturedLogger() {
   const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: createLogger('audit', 'info', stream), text: () => lines.join('') };
+  const logger = createLogger('audit', 'info', { write: (line: string) => lines.push(line) });
+  return { logger, text: () => lines.join('') };
 }
 
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000) {

@@ -29,75 +29,36 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 export async function createTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'rampart-syslog-tls-'));
   const file = (name: string) => join(dir, name);
-  await run('openssl', [
-    'req',
-    '-x509',
-    ...EC,
-    '-days',
-    '1',
-    '-subj',
-    '/CN=Rampart syslog test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-  ]);
-  const issue = async (name: string, subject: string, extensions: string) => {
-    await writeFile(file(`${name}.ext`), extensions);
-    await run('openssl', [
-      'req',
-      '-new',
-      ...EC,
-      '-subj',
-      subject,
-      '-keyout',
-      file(`${name}.key`),
-      '-out',
-      file(`${name}.csr`),
+  const output = (name: string, out = file(`${name}.pem`)) => [
+    ...['-keyout', file(`${name}.key`), '-out', out],
+  ];
+  const selfSigned = (name: string, subject: string, extensions: string[]) =>
+    run('openssl', [
+      ...['req', '-x509', ...EC, '-days', '1', '-subj', subject],
+      ...extensions.flatMap((extension) => ['-addext', extension]),
+      ...output(name),
     ]);
+  const issued = async (name: string, subject: string, extensions: string) => {
+    await writeFile(file(`${name}.ext`), extensions);
+    const request = file(`${name}.csr`);
+    await run('openssl', [...['req', '-new', ...EC, '-subj', subject], ...output(name, request)]);
     await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      file(`${name}.csr`),
-      '-CA',
-      file('ca.pem'),
-      '-CAkey',
-      file('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      file(`${name}.ext`),
-      '-out',
-      file(`${name}.pem`),
+      ...['x509', '-req', '-in', request, '-days', '1', '-extfile', file(`${name}.ext`)],
+      ...['-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial'],
+      ...['-out', file(`${name}.pem`)],
     ]);
   };
-  await issue(
+  await selfSigned('ca', '/CN=Rampart syslog test CA', [
+    'basicConstraints=critical,CA:TRUE',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  await issued(
     'server',
     '/CN=127.0.0.1',
     'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
   );
-  await issue('client', '/CN=audit', 'extendedKeyUsage=clientAuth\n');
-  await run('openssl', [
-    'req',
-    '-x509',
-    ...EC,
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-    '-keyout',
-    file('rogue.key'),
-    '-out',
-    file('rogue.pem'),
-  ]);
+  await issued('client', '/CN=audit', 'extendedKeyUsage=clientAuth\n');
+  await selfSigned('rogue', '/CN=127.0.0.1', ['subjectAltName=IP:127.0.0.1']);
   const read = (name: string) => readFile(file(name), 'utf8');
   return {
     dir,
