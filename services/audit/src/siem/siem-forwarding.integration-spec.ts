@@ -59,4 +59,13 @@ describe('the audit service with AUDIT_SYSLOG_URL set', () => {
     }
     expect(await cursor()).toBeGreaterThanOrEqual(1);
   });
+
+  it('does not start when a PEM file cannot be read, naming the variable', async () => {
+    await expect(
+      startAudit({
+        AUDIT_SYSLOG_URL: `tls://127.0.0.1:${receiver.port}`,
+        AUDIT_SYSLOG_CA_FILE: `${pki.dir}/missing.pem`,
+      }),
+    ).rejects.toThrow(/AUDIT_SYSLOG_CA_FILE: cannot read .*missing\.pem: ENOENT/);
+  });
 });

@@ -60,8 +60,8 @@ interface InFlight {
  * received only once its connection outlived it by `settleMs` without an error, checked at the
  * next round (or at stop); the cursor moves then. A batch whose connection broke is sent again
  * from the cursor: delivery is at least once, and a duplicate carries the same `seq` and
- * `eventId` as the first copy. One replica forwards to a destination at a time (the round holds
- * the cursor's row lock).
+ * `eventId` as the first copy. One replica forwards to a destination at a time: a round holds
+ * the cursor's row lock, and a lease in that row keeps other replicas out between rounds.
  */
 export class SyslogForwarder {
   private connection: SyslogConnection | undefined;
