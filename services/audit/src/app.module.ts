@@ -3,8 +3,11 @@ import { CheckpointsModule } from './checkpoints/checkpoints.module.js';
 import { ExportModule } from './export/export.module.js';
 import { ProofsModule } from './proofs/proofs.module.js';
 import { QueryModule } from './query/query.module.js';
+import { SiemModule } from './siem/siem.module.js';
 import { VerifyModule } from './verify/verify.module.js';
 
 /** The audit service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
-@Module({ imports: [VerifyModule, CheckpointsModule, ProofsModule, QueryModule, ExportModule] })
+@Module({
+  imports: [VerifyModule, CheckpointsModule, ProofsModule, QueryModule, ExportModule, SiemModule],
+})
 export class AuditModule {}

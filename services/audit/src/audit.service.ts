@@ -13,10 +13,11 @@ import { exportRoutes } from './export/export.routes.js';
 import { queryRoutes } from './query/query.routes.js';
 import { proofRoutes } from './proofs/proofs.routes.js';
 import { verifyRoutes } from './verify/verify.routes.js';
+import { AUDIT_VERSION } from './version.js';
 
 export const auditService = defineDataService({
   name: 'audit',
-  version: '0.1.0',
+  version: AUDIT_VERSION,
   description: 'Tamper-evident audit log of every security event.',
   module: AuditModule,
   configSchema: auditConfigSchema,
