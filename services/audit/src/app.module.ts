@@ -4,10 +4,19 @@ import { ExportModule } from './export/export.module.js';
 import { ProofsModule } from './proofs/proofs.module.js';
 import { QueryModule } from './query/query.module.js';
 import { SiemModule } from './siem/siem.module.js';
+import { AuditStreamModule } from './stream/audit-stream.module.js';
 import { VerifyModule } from './verify/verify.module.js';
 
 /** The audit service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
 @Module({
-  imports: [VerifyModule, CheckpointsModule, ProofsModule, QueryModule, ExportModule, SiemModule],
+  imports: [
+    VerifyModule,
+    CheckpointsModule,
+    ProofsModule,
+    QueryModule,
+    ExportModule,
+    SiemModule,
+    AuditStreamModule,
+  ],
 })
 export class AuditModule {}

@@ -142,7 +142,7 @@ try {
   let polling = true;
   const poller = (async () => {
     while (polling) {
-      const rows = await service!.dataSource!.query<{ sequence: string; occurred_at: Date }[]>(
+      const rows = await service.dataSource!.query<{ sequence: string; occurred_at: Date }[]>(
         `SELECT sequence, occurred_at FROM audit_records WHERE sequence > $1 AND event_type = $2
           ORDER BY sequence`,
         [lastSequence, LoginEvents.failed.type],

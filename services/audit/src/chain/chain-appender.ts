@@ -3,7 +3,6 @@ import { auditChainRepository, type ChainedRecord } from './audit-chain.reposito
 import { recordColumns, type AuditRecord } from './audit-record.js';
 import { appendRecordLeaves } from '../transparency/merkle-store.js';
 import { canonicalJson, entryHashOfCanonical, GENESIS_HASH } from './chain-hash.js';
-import { publishAppended } from '../stream/audit-stream.js';
 
 interface ChainHead {
   sequence: number;
@@ -69,8 +68,6 @@ export async function appendToChain(
   }
   await auditChainRepository.insert(transaction, chained);
   await appendRecordLeaves(transaction, head.sequence, chained);
-  // The security teams' stream: one message per record, committed with it.
-  await publishAppended(transaction, chained);
   heads.set(transaction, { sequence, hash });
   return { appended: chained.map((entry) => entry.sequence), skipped };
 }

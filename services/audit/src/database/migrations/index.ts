@@ -5,6 +5,7 @@ import { CreateAuditCheckpoints1765300000001 } from './1765300000001-create-audi
 import { IndexAuditQueryFilters1765400000000 } from './1765400000000-index-audit-query-filters.js';
 import { CreateAuditSiemCursors1765600000000 } from './1765600000000-create-audit-siem-cursors.js';
 import { AuditFilterColumns1765900000000 } from './1765900000000-audit-filter-columns.js';
+import { StreamFromChain1765900000001 } from './1765900000001-stream-from-chain.js';
 
 /** The audit schema's migrations, oldest first (the platform adds its messaging tables before them). */
 export const auditMigrations: MigrationClass[] = [
@@ -14,4 +15,5 @@ export const auditMigrations: MigrationClass[] = [
   IndexAuditQueryFilters1765400000000,
   CreateAuditSiemCursors1765600000000,
   AuditFilterColumns1765900000000,
+  StreamFromChain1765900000001,
 ];
