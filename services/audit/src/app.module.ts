@@ -3,6 +3,7 @@ import { CheckpointsModule } from './checkpoints/checkpoints.module.js';
 import { ExportModule } from './export/export.module.js';
 import { ProofsModule } from './proofs/proofs.module.js';
 import { QueryModule } from './query/query.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { SiemModule } from './siem/siem.module.js';
 import { AuditStreamModule } from './stream/audit-stream.module.js';
 import { VerifyModule } from './verify/verify.module.js';
@@ -17,6 +18,7 @@ import { VerifyModule } from './verify/verify.module.js';
     ExportModule,
     SiemModule,
     AuditStreamModule,
+    RetentionModule,
   ],
 })
 export class AuditModule {}

@@ -2,6 +2,7 @@ import {
   AuditCheckpointEvents,
   AuditLifecycle,
   AuditQueryEvents,
+  AuditRetentionEvents,
   AuditStreamEvents,
 } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
@@ -23,7 +24,12 @@ export const auditService = defineDataService({
   configSchema: auditConfigSchema,
   migrations: auditMigrations,
   startedEvent: AuditLifecycle.started,
-  produces: [AuditQueryEvents.performed, AuditStreamEvents.appended, AuditCheckpointEvents.signed],
+  produces: [
+    AuditQueryEvents.performed,
+    AuditStreamEvents.appended,
+    AuditCheckpointEvents.signed,
+    ...Object.values(AuditRetentionEvents),
+  ],
   consumers: [ingestConsumer],
   routes: [...verifyRoutes, ...proofRoutes, ...queryRoutes, ...exportRoutes],
 });

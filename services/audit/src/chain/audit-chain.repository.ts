@@ -1,14 +1,22 @@
 import { textArrayFromJson } from '@rampart/platform';
 import type { EntityManager } from 'typeorm';
-import { recordColumns, type AuditRecord, type RecordColumns } from './audit-record.js';
+import {
+  recordColumns,
+  type AuditRecord,
+  type ChainEntry,
+  type RecordColumns,
+} from './audit-record.js';
 
-/** A row of `audit_records` as the verifier reads it: its indexed columns and its chain link. */
-export interface StoredRecord extends RecordColumns {
-  sequence: number;
-  /** The record's canonical JSON, exactly the text that was hashed. */
-  record: string;
-  previousHash: Buffer;
-  hash: Buffer;
+/**
+ * A row of `audit_records` as the verifier reads it: its indexed columns and its chain link. A
+ * tombstone (ADR 0025) has no record and no subject, and keeps its Merkle leaf hash instead.
+ */
+export interface StoredRecord extends ChainEntry, Omit<RecordColumns, 'subject'> {
+  subject: string | null;
+  /** Set on tombstones only: the leaf hash the pruned record had. */
+  leafHash: Buffer | null;
+  /** Set on tombstones only: the archive that holds the pruned record. */
+  archiveId: string | null;
 }
 
 /** A record with its place in the chain, ready to insert. */
@@ -99,10 +107,10 @@ export const auditChainRepository = {
         event_id: string;
         event_type: string;
         service: string;
-        subject: string;
+        subject: string | null;
         occurred_at: Date;
         recorded_at: Date;
-        record: string;
+        record: string | null;
         previous_hash: Buffer;
         hash: Buffer;
         class_uid: number | null;
@@ -110,10 +118,13 @@ export const auditChainRepository = {
         actor_user: string | null;
         actor_app_uid: string | null;
         actor_app_name: string | null;
+        leaf_hash: Buffer | null;
+        archive_id: string | null;
       }[]
     >(
       `SELECT sequence, event_id, event_type, service, subject, occurred_at, recorded_at, record,
-              previous_hash, hash, class_uid, status_id, actor_user, actor_app_uid, actor_app_name
+              previous_hash, hash, class_uid, status_id, actor_user, actor_app_uid, actor_app_name,
+              leaf_hash, archive_id
          FROM audit_records WHERE $1::bigint IS NULL OR sequence > $1 ORDER BY sequence LIMIT $2`,
       [afterSequence, limit],
     );
@@ -134,6 +145,8 @@ export const auditChainRepository = {
       actorUser: row.actor_user,
       actorAppUid: row.actor_app_uid,
       actorAppName: row.actor_app_name,
+      leafHash: row.leaf_hash,
+      archiveId: row.archive_id,
     }));
   },
 };

@@ -65,3 +65,15 @@ export function recordColumns(record: AuditRecord): RecordColumns {
     actorAppName: textAt(record, 'actor', 'app_name'),
   };
 }
+
+/** One link of the chain as a verifier sees it, read from the database or from a file. */
+export interface ChainEntry {
+  sequence: number;
+  previousHash: Buffer;
+  hash: Buffer;
+  /**
+   * The record's canonical JSON, exactly the text that was hashed; null for a tombstone, a
+   * record pruned after it was archived (ADR 0025).
+   */
+  record: string | null;
+}

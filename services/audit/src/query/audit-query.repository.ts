@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditEventView, EventsQuery } from './events-query.js';
+import type { RecordLine, TombstoneLine } from '../export/export-file.js';
 
 /**
  * The query of `GET /audit/v1/events`: only the conditions of the filters given, every value a
@@ -11,7 +12,8 @@ export async function queryAuditRecords(
   query: EventsQuery,
   limit: number,
 ): Promise<AuditEventView[]> {
-  const conditions: string[] = [];
+  // Tombstones (pruned records, ADR 0025) have nothing left to match or show.
+  const conditions: string[] = ['record IS NOT NULL'];
   const parameters: unknown[] = [];
   const bind = (value: unknown): string => {
     parameters.push(value);
@@ -32,7 +34,7 @@ export async function queryAuditRecords(
       `(actor_user = ${actor} OR actor_app_uid = ${actor} OR actor_app_name = ${actor})`,
     );
   }
-  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const where = `WHERE ${conditions.join(' AND ')}`;
   const rows = await db.query<
     { sequence: string; record: string; previous_hash: Buffer; hash: Buffer }[]
   >(
@@ -46,4 +48,44 @@ export async function queryAuditRecords(
     hash: row.hash.toString('hex'),
     record: JSON.parse(row.record) as Record<string, unknown>,
   }));
+}
+
+/** A line of an export: a record, or the tombstone of a pruned one (`export-file.ts`). */
+export type ExportedLine = RecordLine | TombstoneLine;
+
+/** Up to `limit` records after `after`, tombstones included, as export lines. */
+export async function readExportLines(
+  db: Pick<EntityManager, 'query'>,
+  after: number,
+  limit: number,
+): Promise<ExportedLine[]> {
+  const rows = await db.query<
+    {
+      sequence: string;
+      record: string | null;
+      previous_hash: Buffer;
+      hash: Buffer;
+      leaf_hash: Buffer | null;
+      archive_id: string | null;
+      pruned_at: Date | null;
+    }[]
+  >(
+    `SELECT sequence, record, previous_hash, hash, leaf_hash, archive_id, pruned_at
+       FROM audit_records WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+    [after, limit],
+  );
+  return rows.map((row) => {
+    const link = {
+      sequence: Number(row.sequence),
+      previousHash: row.previous_hash.toString('hex'),
+      hash: row.hash.toString('hex'),
+    };
+    return row.record === null
+      ? {
+          ...link,
+          leafHash: row.leaf_hash!.toString('hex'),
+          pruned: { archive: row.archive_id!, at: row.pruned_at!.toISOString() },
+        }
+      : { ...link, record: JSON.parse(row.record) as Record<string, unknown> };
+  });
 }

@@ -4,6 +4,7 @@ import { CreateAuditMerkleSubtrees1765300000000 } from './1765300000000-create-a
 import { CreateAuditCheckpoints1765300000001 } from './1765300000001-create-audit-checkpoints.js';
 import { IndexAuditQueryFilters1765400000000 } from './1765400000000-index-audit-query-filters.js';
 import { CreateAuditSiemCursors1765600000000 } from './1765600000000-create-audit-siem-cursors.js';
+import { AuditRetentionArchives1765700000000 } from './1765700000000-audit-retention-archives.js';
 import { AuditFilterColumns1765900000000 } from './1765900000000-audit-filter-columns.js';
 import { StreamFromChain1765900000001 } from './1765900000001-stream-from-chain.js';
 
@@ -14,6 +15,7 @@ export const auditMigrations: MigrationClass[] = [
   CreateAuditCheckpoints1765300000001,
   IndexAuditQueryFilters1765400000000,
   CreateAuditSiemCursors1765600000000,
+  AuditRetentionArchives1765700000000,
   AuditFilterColumns1765900000000,
   StreamFromChain1765900000001,
 ];
