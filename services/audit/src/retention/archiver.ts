@@ -11,9 +11,11 @@ import {
   ARCHIVE_LOG_FILE,
   ARCHIVE_MANIFEST_FILE,
   archiveValid,
+  fileLines,
   verifyArchiveDirectory,
   type ArchiveManifest,
 } from '../export/archive-bundle.js';
+import { verifyExportFile } from '../export/export-file.js';
 import { proofHeader } from '../export/ndjson-export.js';
 import { readExportLines } from '../query/audit-query.repository.js';
 import { archiveRepository } from './archive.repository.js';
@@ -73,10 +75,9 @@ export async function writeArchive(
       out.end();
       await finished(out);
     }
-    const written = await verifyArchiveDirectory(partial, options).catch(() => undefined);
     // No manifest yet: the log is checked on its own here, and the manifest made from it.
+    const written = await verifyExportFile(fileLines(join(partial, ARCHIVE_LOG_FILE)), options);
     if (
-      !written ||
       !written.chain.valid ||
       !written.merkle.checked ||
       !written.checkpoints.valid ||
@@ -115,9 +116,9 @@ export interface RetentionRun {
 /**
  * One retention run (ADR 0025), in one transaction under a try-lock (another replica running it
  * makes this one skip): archive the records up to the first signed checkpoint at or after the
- * newest record past its retention, record the archive, prune what archives hold and is due, and
- * write the `archived` and `pruned` events with it. Without a checkpoint covering the due records
- * nothing new is archived this round; what earlier archives hold is still pruned.
+ * newest record past its retention (up to the latest checkpoint while none reaches it yet: the
+ * rest follows in a later run), record the archive, prune what archives hold and is due, and
+ * write the `archived` and `pruned` events with it.
  */
 export async function runRetention(
   dataSource: DataSource,
@@ -138,11 +139,13 @@ export async function runRetention(
     let archived: ArchiveManifest | undefined;
     const after = await archiveRepository.lastArchived(transaction);
     const newestDue = await archiveRepository.newestDueAfter(transaction, after, options.policy);
-    const [closing] =
+    // The first checkpoint that covers every due record; until one is signed, the latest one.
+    const closing =
       newestDue === undefined
-        ? []
-        : await checkpointStore.readAfter(transaction, newestDue - 1, 1);
-    if (closing) {
+        ? undefined
+        : ((await checkpointStore.readAfter(transaction, newestDue - 1, 1))[0] ??
+          (await checkpointStore.latest(transaction)));
+    if (closing && closing.size > after) {
       archived = await writeArchive(
         transaction,
         options.directory,
