@@ -101,7 +101,14 @@ describe('npx rampart audit verify --file', () => {
   });
 
   it('passes an export, with its checkpoints and their signatures, and a plain SIEM export', async () => {
-    const verified = rampart('audit', 'verify', '--file', await exportFile('ok.ndjson', lines), '--key', logKey);
+    const verified = rampart(
+      'audit',
+      'verify',
+      '--file',
+      await exportFile('ok.ndjson', lines),
+      '--key',
+      logKey,
+    );
     expect(verified.stderr).toBe('');
     expect(verified.stdout).toBe(
       `chain: valid, ${RECORDS} records, head ${lines.at(-1)!.hash}\n` +
@@ -110,7 +117,12 @@ describe('npx rampart audit verify --file', () => {
     );
     expect(verified.status).toBe(0);
 
-    const plain = rampart('audit', 'verify', '--file', await write('plain.ndjson', ndjson(lines.slice(4))));
+    const plain = rampart(
+      'audit',
+      'verify',
+      '--file',
+      await write('plain.ndjson', ndjson(lines.slice(4))),
+    );
     expect(plain.stdout).toContain(`chain: valid, ${RECORDS - 4} records`);
     expect(plain.stdout).toContain('merkle tree: not rebuilt, the file starts at sequence 5');
     expect(plain.status).toBe(0);
@@ -121,7 +133,11 @@ describe('npx rampart audit verify --file', () => {
     const modified = structuredClone(lines);
     (modified[4]!.record['target'] as { uid: string }).uid = 'someone-else';
     cases.push(['modified', modified, 'first bad sequence 5: modified']);
-    cases.push(['deleted', lines.filter((line) => line.sequence !== 5), 'first bad sequence 5: deleted']);
+    cases.push([
+      'deleted',
+      lines.filter((line) => line.sequence !== 5),
+      'first bad sequence 5: deleted',
+    ]);
     const swapped = [...lines];
     [swapped[3], swapped[4]] = [swapped[4]!, swapped[3]!];
     cases.push(['lines swapped', swapped, 'first bad sequence 4: reordered']);
@@ -140,8 +156,18 @@ describe('npx rampart audit verify --file', () => {
     cases.push(['inserted', inserted, 'first bad sequence 5: inserted']);
 
     for (const [name, records, expected] of cases) {
-      const run = rampart('audit', 'verify', '--file', await exportFile(`${name}.ndjson`, records), '--key', logKey);
-      expect({ name, chain: run.stdout.split('\n')[0] }).toEqual({ name, chain: `chain: INVALID, ${expected}` });
+      const run = rampart(
+        'audit',
+        'verify',
+        '--file',
+        await exportFile(`${name}.ndjson`, records),
+        '--key',
+        logKey,
+      );
+      expect({ name, chain: run.stdout.split('\n')[0] }).toEqual({
+        name,
+        chain: `chain: INVALID, ${expected}`,
+      });
       expect({ name, status: run.status }).toEqual({ name, status: 1 });
     }
   });
@@ -165,7 +191,9 @@ describe('npx rampart audit verify --file', () => {
   it('verifies an archive bundle against its checkpoint, and refuses one whose log was changed', async () => {
     const archive = join(folder, 'seq-7-12');
     await mkdir(archive);
-    const edge = frontierOf(6).map(({ level, index }) => tree.perfect(level, index).toString('hex'));
+    const edge = frontierOf(6).map(({ level, index }) =>
+      tree.perfect(level, index).toString('hex'),
+    );
     const log = ndjson([
       { frontier: { size: 6, hashes: edge } },
       { checkpoint: { size: RECORDS, note: await checkpoint(RECORDS) } },
@@ -197,11 +225,16 @@ describe('npx rampart audit verify --file', () => {
     const text = await readFile(join(cut, 'log.ndjson'), 'utf8');
     await writeFile(
       join(cut, 'log.ndjson'),
-      text.split('\n').filter((line) => !line.startsWith('{"sequence":7,')).join('\n'),
+      text
+        .split('\n')
+        .filter((line) => !line.startsWith('{"sequence":7,'))
+        .join('\n'),
     );
     const refused = rampart('audit', 'verify', '--file', cut, '--key', logKey);
     expect(refused.stdout).toContain('chain: INVALID, first bad sequence 7: deleted\n');
-    expect(refused.stdout).toContain(`checkpoints: INVALID, first bad size ${RECORDS}: beyond-log\n`);
+    expect(refused.stdout).toContain(
+      `checkpoints: INVALID, first bad size ${RECORDS}: beyond-log\n`,
+    );
     expect(refused.stdout).toContain('archive: INVALID, digest\n');
     expect(refused.status).toBe(1);
   });

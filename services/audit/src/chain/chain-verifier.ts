@@ -182,7 +182,9 @@ export interface ChainSource<E extends ChainEntry> {
  * record, `record` null) cannot be rehashed: it must link to its predecessor, and its successor
  * to its stored hash, which is what keeps the chain whole around it.
  */
-export async function walkChain<E extends ChainEntry>(source: ChainSource<E>): Promise<VerifyResult> {
+export async function walkChain<E extends ChainEntry>(
+  source: ChainSource<E>,
+): Promise<VerifyResult> {
   let expected = source.start?.sequence ?? 1;
   let previous = source.start?.previousHash ?? GENESIS_HASH;
   /** The hash of the record before `previous` (genesis counts), for spotting an insertion. */
@@ -225,12 +227,19 @@ export async function walkChain<E extends ChainEntry>(source: ChainSource<E>): P
       if (beforePrevious !== null && pointsTo === beforePrevious) {
         return bad(expected - 1, 'inserted');
       }
-      if (!selfOk && row.record !== null && hashAt(row, record, row.sequence + 1)?.equals(row.hash)) {
+      if (
+        !selfOk &&
+        row.record !== null &&
+        hashAt(row, record, row.sequence + 1)?.equals(row.hash)
+      ) {
         return bad(expected, 'deleted');
       }
       // A tombstone cannot vouch for itself: a broken link to one blames the tombstone.
       const linkBroken = selfOk || row.record === null;
-      return bad(linkBroken && expected > (source.start?.sequence ?? 1) ? expected - 1 : expected, 'modified');
+      return bad(
+        linkBroken && expected > (source.start?.sequence ?? 1) ? expected - 1 : expected,
+        'modified',
+      );
     }
     beforePrevious = previous;
     previous = row.hash.toString('hex');

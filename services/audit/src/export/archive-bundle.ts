@@ -27,11 +27,7 @@ export function fileLines(path: string): AsyncIterable<string> {
   return createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
 }
 
-export type ArchiveProblem =
-  | 'manifest'
-  | 'digest'
-  | 'range'
-  | 'no-checkpoint';
+export type ArchiveProblem = 'manifest' | 'digest' | 'range' | 'no-checkpoint';
 
 export interface ArchiveVerifyResult extends ExportFileResult {
   manifest: ArchiveManifest | undefined;

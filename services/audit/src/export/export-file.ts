@@ -170,7 +170,10 @@ export async function verifyExportFile(
   let checked = 0;
   let range: { first: number; last: number } | undefined;
 
-  const failCheckpoint = (size: number, problem: 'signature' | 'root' | 'note' | 'beyond-log' | 'outside-file') => {
+  const failCheckpoint = (
+    size: number,
+    problem: 'signature' | 'root' | 'note' | 'beyond-log' | 'outside-file',
+  ) => {
     checkpointsResult ??= { valid: false, firstBadSize: size, problem };
   };
   /**
@@ -178,7 +181,11 @@ export async function verifyExportFile(
    * tree had before the file began cannot be checked from the file.
    */
   const checkDue = () => {
-    while (tree && checkpoints[checkpointIndex] && checkpoints[checkpointIndex]!.size <= tree.size) {
+    while (
+      tree &&
+      checkpoints[checkpointIndex] &&
+      checkpoints[checkpointIndex]!.size <= tree.size
+    ) {
       const checkpoint = checkpoints[checkpointIndex++]!;
       if (checkpoint.size < tree.size) {
         failCheckpoint(checkpoint.size, 'outside-file');
@@ -222,7 +229,10 @@ export async function verifyExportFile(
     const value = await readLine();
     if (!value) return undefined;
     if ('frontier' in value || 'checkpoint' in value) {
-      throw new ExportFileError(lineNumber, 'frontier and checkpoint lines come before the records');
+      throw new ExportFileError(
+        lineNumber,
+        'frontier and checkpoint lines come before the records',
+      );
     }
     return admit(entryOf(value, lineNumber));
   };
@@ -242,8 +252,16 @@ export async function verifyExportFile(
     if (!value) break;
     if ('frontier' in value) {
       const frontier = value['frontier'] as FrontierLine['frontier'] | undefined;
-      if (tree || checkpoints.length > 0 || typeof frontier?.size !== 'number' || !Array.isArray(frontier.hashes)) {
-        throw new ExportFileError(lineNumber, 'one frontier line {size, hashes}, first in the file');
+      if (
+        tree ||
+        checkpoints.length > 0 ||
+        typeof frontier?.size !== 'number' ||
+        !Array.isArray(frontier.hashes)
+      ) {
+        throw new ExportFileError(
+          lineNumber,
+          'one frontier line {size, hashes}, first in the file',
+        );
       }
       try {
         tree = new Frontier(frontier.size, frontier.hashes.map(bytes));

@@ -72,8 +72,7 @@ export async function exportNdjson(
 ): Promise<{ ndjson: string; records: number; last: number | undefined }> {
   const lines = await readExportLines(db, range.after, range.limit);
   const last = lines.at(-1)?.sequence;
-  const header =
-    range.proofs && last !== undefined ? await proofHeader(db, range.after, last) : '';
+  const header = range.proofs && last !== undefined ? await proofHeader(db, range.after, last) : '';
   return {
     ndjson: header + lines.map((line) => `${JSON.stringify(line)}\n`).join(''),
     records: lines.length,
@@ -93,7 +92,7 @@ export async function proofHeader(
 ): Promise<string> {
   let header = '';
   if (after > 0) header += frontierLine(after, await merkleStore.frontier(db, after));
-  for (let from = after; ; ) {
+  for (let from = after; ;) {
     const batch = await checkpointStore.readAfter(db, from, 1_000);
     const inRange = batch.filter((checkpoint) => checkpoint.size <= last);
     header += inRange.map(checkpointLine).join('');

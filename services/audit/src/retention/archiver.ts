@@ -61,7 +61,7 @@ export async function writeArchive(
       out.write(text) ? Promise.resolve() : new Promise<void>((done) => out.once('drain', done));
     try {
       await write(await proofHeader(db, range.after, range.last));
-      for (let after = range.after; after < range.last; ) {
+      for (let after = range.after; after < range.last;) {
         const lines = await readExportLines(db, after, Math.min(BATCH, range.last - after));
         if (lines.length === 0) throw new ArchiveError(`the log has no record after ${after}`);
         for (const line of lines) {

@@ -16,29 +16,30 @@ const days = z.coerce
   .max(36_500);
 
 /** `3002=400,6003=90`: OCSF class uid = days, each class once. */
-const classDays = z
-  .string()
-  .transform((text, context) => {
-    const byClass = new Map<number, number>();
-    for (const item of text.split(',').map((part) => part.trim()).filter(Boolean)) {
-      const match = /^(\d{1,6})=(\d{1,6})$/.exec(item);
-      const parsed = match ? days.safeParse(match[2]) : undefined;
-      if (!match || !parsed?.success) {
-        context.addIssue({
-          code: 'custom',
-          message: `"${item.slice(0, 32)}" is not <OCSF class uid>=<days>, days from ${RETENTION_FLOOR_DAYS} to 36500`,
-        });
-        return z.NEVER;
-      }
-      const classUid = Number(match[1]);
-      if (byClass.has(classUid)) {
-        context.addIssue({ code: 'custom', message: `class ${classUid} is given twice` });
-        return z.NEVER;
-      }
-      byClass.set(classUid, parsed.data);
+const classDays = z.string().transform((text, context) => {
+  const byClass = new Map<number, number>();
+  for (const item of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const match = /^(\d{1,6})=(\d{1,6})$/.exec(item);
+    const parsed = match ? days.safeParse(match[2]) : undefined;
+    if (!match || !parsed?.success) {
+      context.addIssue({
+        code: 'custom',
+        message: `"${item.slice(0, 32)}" is not <OCSF class uid>=<days>, days from ${RETENTION_FLOOR_DAYS} to 36500`,
+      });
+      return z.NEVER;
     }
-    return byClass;
-  });
+    const classUid = Number(match[1]);
+    if (byClass.has(classUid)) {
+      context.addIssue({ code: 'custom', message: `class ${classUid} is given twice` });
+      return z.NEVER;
+    }
+    byClass.set(classUid, parsed.data);
+  }
+  return byClass;
+});
 
 /** Environment variables of retention (merged into the audit config; ADR 0025). */
 export const retentionConfigShape = {
@@ -46,10 +47,7 @@ export const retentionConfigShape = {
    * Where archive bundles are written, an absolute path (a mount with its own backup, ideally
    * write-once). Unset: nothing is archived, so nothing is pruned.
    */
-  AUDIT_ARCHIVE_DIR: z
-    .string()
-    .regex(/^\//, 'an absolute path')
-    .optional(),
+  AUDIT_ARCHIVE_DIR: z.string().regex(/^\//, 'an absolute path').optional(),
   /** How long a record is kept in the hot store, for every class not named below. */
   AUDIT_RETENTION_DAYS: days.default(DEFAULT_RETENTION_DAYS),
   /** Per-class exceptions, e.g. `3002=400,6003=90`. */

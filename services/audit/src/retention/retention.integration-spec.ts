@@ -85,7 +85,9 @@ describe('retention: archive, then prune', () => {
         ORDER BY r.sequence`,
     );
   const lines = (text: string) => Readable.from(text.split('\n'))[Symbol.asyncIterator]();
-  const fileOf = (text: string): AsyncIterable<string> => ({ [Symbol.asyncIterator]: () => lines(text) });
+  const fileOf = (text: string): AsyncIterable<string> => ({
+    [Symbol.asyncIterator]: () => lines(text),
+  });
   let before: string;
 
   beforeAll(async () => {
@@ -112,7 +114,9 @@ describe('retention: archive, then prune', () => {
       { classUid: 6003, pruned: 1 },
     ]);
 
-    const archive = await verifyArchiveDirectory(join(directory, 'seq-1-6'), { verifierKey: logKey });
+    const archive = await verifyArchiveDirectory(join(directory, 'seq-1-6'), {
+      verifierKey: logKey,
+    });
     expect(archiveValid(archive)).toBe(true);
     expect(archive.checkpoints).toMatchObject({ valid: true, checked: 1, signaturesChecked: true });
     // The bundle holds the records exactly as they were exported before any pruning.
@@ -219,7 +223,9 @@ describe('retention: archive, then prune', () => {
       problem: 'modified',
     });
     const original = await readFile(join(directory, 'seq-1-6', 'log.ndjson'), 'utf8');
-    const third = JSON.parse(original.split('\n').find((line) => line.startsWith('{"sequence":3,'))!) as {
+    const third = JSON.parse(
+      original.split('\n').find((line) => line.startsWith('{"sequence":3,'))!,
+    ) as {
       hash: string;
     };
     await log.asAdmin([
@@ -234,6 +240,10 @@ describe('retention: archive, then prune', () => {
       firstBadSequence: 8,
       problem: 'pruned-unarchived',
     });
-    expect((await verifyTree(dataSource)).merkle).toMatchObject({ valid: false, level: 0, index: 7 });
+    expect((await verifyTree(dataSource)).merkle).toMatchObject({
+      valid: false,
+      level: 0,
+      index: 7,
+    });
   });
 });

@@ -4,7 +4,12 @@ import type { DataSource } from 'typeorm';
 import { auditService } from '../audit.service.js';
 
 /** The append-only tables; their triggers refuse changes even to the superuser unless switched off. */
-const LOG_TABLES = ['audit_records', 'audit_merkle_subtrees', 'audit_checkpoints', 'audit_archives'];
+const LOG_TABLES = [
+  'audit_records',
+  'audit_merkle_subtrees',
+  'audit_checkpoints',
+  'audit_archives',
+];
 
 /**
  * The audit schema, migrated, in a database of its own: for tests of the log's storage without

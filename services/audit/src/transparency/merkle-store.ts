@@ -128,7 +128,8 @@ async function catchUp(transaction: Queryable, from: number, to: number): Promis
       size,
       batch.map((row) => {
         // Pruning needs the record's leaf in the tree first, so a tombstone never comes here.
-        if (row.record === null) throw new Error(`record ${row.sequence} was pruned before the tree had it`);
+        if (row.record === null)
+          throw new Error(`record ${row.sequence} was pruned before the tree had it`);
         return { sequence: row.sequence, previousHash: row.previousHash, recordJson: row.record };
       }),
     );
