@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appendToChain } from '../chain/chain-appender.js';
 import { entryHash } from '../chain/chain-hash.js';
@@ -91,11 +92,7 @@ describe('GET /audit/v1/export (NDJSON for SIEMs)', () => {
     expect(JSON.parse(first!)).toMatchObject({ frontier: { size: 3 } });
     expect(records.map((line) => (JSON.parse(line) as Line).sequence)).toEqual([4, 5, 6, 7]);
     const verify = (file: string) =>
-      verifyExportFile(
-        (async function* () {
-          yield* file.split('\n');
-        })(),
-      );
+      verifyExportFile(Readable.from(file.split('\n')) as AsyncIterable<string>);
     const verified = await verify(text);
     expect(verified.chain).toMatchObject({ valid: true, records: 4, pruned: 0 });
     // The frontier stands for records 1 to 3: the root is the one the whole prefix gives.

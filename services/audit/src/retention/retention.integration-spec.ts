@@ -84,10 +84,7 @@ describe('retention: archive, then prune', () => {
          JOIN audit_merkle_subtrees s ON s.level = 0 AND s.index = r.sequence - 1
         ORDER BY r.sequence`,
     );
-  const lines = (text: string) => Readable.from(text.split('\n'))[Symbol.asyncIterator]();
-  const fileOf = (text: string): AsyncIterable<string> => ({
-    [Symbol.asyncIterator]: () => lines(text),
-  });
+  const fileOf = (text: string) => Readable.from(text.split('\n')) as AsyncIterable<string>;
   let before: string;
 
   beforeAll(async () => {
