@@ -7,6 +7,7 @@ import {
 import { LOGGER, Outbox, SERVICE_CONFIG, type Logger } from '@rampart/platform';
 import { DataSource } from 'typeorm';
 import { Checkpointer } from '../checkpoints/checkpointer.js';
+import { RepeatingTask } from '../checkpoints/repeating-task.js';
 import type { AuditConfig } from '../config/audit.config.js';
 import { runRetention } from './archiver.js';
 import { retentionPolicy } from './retention.config.js';
@@ -19,8 +20,7 @@ import { retentionPolicy } from './retention.config.js';
  */
 @Injectable()
 export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private task: RepeatingTask | undefined;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: AuditConfig,
@@ -35,15 +35,14 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
       this.logger.warn('AUDIT_ARCHIVE_DIR is unset: audit records are kept for ever');
       return;
     }
-    this.timer = setInterval(() => {
-      this.running ??= this.tick().finally(() => (this.running = undefined));
-    }, this.config.AUDIT_RETENTION_INTERVAL_SECONDS * 1000);
-    this.timer.unref();
+    this.task = new RepeatingTask(
+      () => this.tick(),
+      this.config.AUDIT_RETENTION_INTERVAL_SECONDS * 1000,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.task?.stop();
   }
 
   async tick(): Promise<void> {
