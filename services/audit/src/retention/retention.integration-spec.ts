@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Outbox } from '@rampart/platform';
 import type { DataSource } from 'typeorm';
@@ -151,6 +152,25 @@ describe('retention: archive, then prune', () => {
       'rampart.audit.retention.pruned',
     ]);
     expect(events[1]!.data).toMatchObject({ total: 3 });
+  });
+
+  it('passes `npx rampart audit verify` on the archive and on the pruned database', () => {
+    // The operator's command, from the repository root (its package is built before the tests).
+    const rampart = (...args: string[]) =>
+      spawnSync('npx', ['--no-install', 'rampart', 'audit', 'verify', ...args, '--key', logKey], {
+        cwd: resolve(import.meta.dirname, '../../../..'),
+        encoding: 'utf8',
+      });
+    const archive = rampart('--file', join(directory, 'seq-1-6'));
+    expect(archive.stdout).toContain('chain: valid, 6 records, head');
+    expect(archive.stdout).toContain(
+      'checkpoints: valid, 1 checked, latest of size 6, signatures checked',
+    );
+    expect(archive.stdout).toContain('archive: valid, seq-1-6, sequences 1 to 6\n');
+    expect(archive.status).toBe(0);
+    const database = rampart('--database-url', log.database.url, '--schema', log.database.schema);
+    expect(database.stdout).toContain('chain: valid, 8 records (3 pruned, held by archives), head');
+    expect(database.status).toBe(0);
   });
 
   it('leaves a log that still verifies, in the database and as an export with proofs', async () => {
