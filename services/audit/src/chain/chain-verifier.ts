@@ -139,26 +139,25 @@ export async function verifyChain(
       },
       columnsAgree,
       // A tombstone counts only where a recorded archive holds the record it replaced.
-      prunedOk: (row) =>
-        archives.some(
-          (archive) =>
-            archive.id === row.archiveId &&
-            archive.first <= row.sequence &&
-            row.sequence <= archive.last,
-        ),
+      prunedOk: (row) => {
+        const archive = row.archiveId === null ? undefined : archives.get(row.archiveId);
+        return (
+          archive !== undefined && archive.first <= row.sequence && row.sequence <= archive.last
+        );
+      },
       onDone: () => progress?.(checked),
     });
   });
 }
 
-/** The recorded archives' ranges (a short table: one row per retention run that archived). */
+/** The recorded archives' ranges by id (a short table: one row per retention run that archived). */
 async function archiveRanges(
   transaction: EntityManager,
-): Promise<{ id: string; first: number; last: number }[]> {
+): Promise<Map<string, { first: number; last: number }>> {
   const rows = await transaction.query<{ id: string; first: string; last: string }[]>(
     `SELECT id, first_sequence AS first, last_sequence AS last FROM audit_archives`,
   );
-  return rows.map((row) => ({ id: row.id, first: Number(row.first), last: Number(row.last) }));
+  return new Map(rows.map((row) => [row.id, { first: Number(row.first), last: Number(row.last) }]));
 }
 
 /** Where the entries come from, and what the source can check beyond the hashes. */
