@@ -117,7 +117,8 @@ export interface RetentionRun {
  * One retention run (ADR 0025), in one transaction under a try-lock (another replica running it
  * makes this one skip): archive the records up to the first signed checkpoint at or after the
  * newest record past its retention (up to the latest checkpoint while none reaches it yet: the
- * rest follows in a later run), record the archive, prune what archives hold and is due, and
+ * rest follows in a later run; at most `maxRecords` of them, unless checkpoints are further apart),
+ * record the archive, prune what archives hold and is due, and
  * write the `archived` and `pruned` events with it.
  */
 export async function runRetention(
@@ -126,6 +127,8 @@ export async function runRetention(
   options: {
     directory: string;
     policy: RetentionPolicy;
+    /** The most records one run archives (AUDIT_ARCHIVE_MAX_RECORDS). */
+    maxRecords: number;
     verifierKey?: string | undefined;
     now?: Date;
   },
@@ -140,11 +143,19 @@ export async function runRetention(
     const after = await archiveRepository.lastArchived(transaction);
     const newestDue = await archiveRepository.newestDueAfter(transaction, after, options.policy);
     // The first checkpoint that covers every due record; until one is signed, the latest one.
-    const closing =
+    let closing =
       newestDue === undefined
         ? undefined
         : ((await checkpointStore.readAfter(transaction, newestDue - 1, 1))[0] ??
           (await checkpointStore.latest(transaction)));
+    // A backlog (retention switched on over a long log) is archived a bounded piece per run, so
+    // no run holds its transaction for hours; a gap between checkpoints wider than the bound is
+    // archived whole, since a range must end at a checkpoint.
+    if (closing && closing.size - after > options.maxRecords) {
+      closing =
+        (await checkpointStore.largestBetween(transaction, after, after + options.maxRecords)) ??
+        closing;
+    }
     if (closing && closing.size > after) {
       archived = await writeArchive(
         transaction,

@@ -50,6 +50,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
       const run = await runRetention(this.dataSource, this.outbox, {
         directory: this.config.AUDIT_ARCHIVE_DIR!,
         policy: retentionPolicy(this.config, new Date()),
+        maxRecords: this.config.AUDIT_ARCHIVE_MAX_RECORDS,
         verifierKey: this.checkpointer.verifierKey,
       });
       if (run?.archived) {

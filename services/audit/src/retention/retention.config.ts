@@ -52,6 +52,11 @@ export const retentionConfigShape = {
   AUDIT_RETENTION_DAYS: days.default(DEFAULT_RETENTION_DAYS),
   /** Per-class exceptions, e.g. `3002=400,6003=90`. */
   AUDIT_RETENTION_CLASS_DAYS: classDays.default(new Map<number, number>()),
+  /**
+   * The most records one run archives: a backlog is worked off a piece per run (a range still ends
+   * at a signed checkpoint, so checkpoints further apart than this make a larger archive).
+   */
+  AUDIT_ARCHIVE_MAX_RECORDS: z.coerce.number().int().min(1000).max(100_000_000).default(1_000_000),
   /** How often the retention job runs (one replica at a time). */
   AUDIT_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(604_800).default(3600),
 };

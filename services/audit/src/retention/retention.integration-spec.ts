@@ -57,6 +57,7 @@ describe('retention: archive, then prune', () => {
       directory,
       policy: retentionPolicy(config, new Date()),
       verifierKey: logKey,
+      maxRecords: 1_000_000,
     });
   const append = (records: [number, number, boolean][]) =>
     dataSource.transaction((transaction) =>
@@ -262,5 +263,27 @@ describe('retention: archive, then prune', () => {
       level: 0,
       index: 7,
     });
+  });
+
+  it('works off a backlog a bounded piece per run, each piece ending at a checkpoint', async () => {
+    await log.emptyLog();
+    for (let piece = 0; piece < 3; piece += 1) {
+      await append([
+        [6003, 200, true],
+        [6003, 200, true],
+      ]);
+      await checkpoint();
+    }
+    const bounded = () =>
+      runRetention(dataSource, outbox, {
+        directory,
+        policy: retentionPolicy(config, new Date()),
+        verifierKey: logKey,
+        maxRecords: 3,
+      });
+    const ranges: (string | undefined)[] = [];
+    for (let run = 0; run < 4; run += 1) ranges.push((await bounded())?.archived?.id);
+    expect(ranges).toEqual(['seq-1-2', 'seq-3-4', 'seq-5-6', undefined]);
+    expect(await verifyChain(dataSource)).toMatchObject({ valid: true, records: 6, pruned: 6 });
   });
 });
