@@ -164,7 +164,7 @@ export async function verifyExportFile(
   let lineNumber = 0;
   let pending: FileEntry | undefined;
   let tree: Frontier | undefined;
-  const checkpoints: { size: number; note: string; line: number }[] = [];
+  const checkpoints: CheckpointLine['checkpoint'][] = [];
   let checkpointIndex = 0;
   let checkpointsResult: CheckpointsVerifyResult | undefined;
   let checked = 0;
@@ -278,7 +278,7 @@ export async function verifyExportFile(
       if ((checkpoints.at(-1)?.size ?? 0) >= checkpoint.size) {
         throw new ExportFileError(lineNumber, 'checkpoint lines come in increasing size');
       }
-      checkpoints.push({ ...checkpoint, line: lineNumber });
+      checkpoints.push({ size: checkpoint.size, note: checkpoint.note });
       continue;
     }
     pending = admit(entryOf(value, lineNumber));
