@@ -64,17 +64,18 @@ export const archiveRepository = {
   },
 
   /**
-   * Prunes, through the database's one path for it (`audit_prune_records`), every record an
-   * archive holds that is past its class's retention. Answers the count per class.
+   * Prunes, through the database's one path for it (`audit_prune_records`), every record up to
+   * `upTo` that an archive holds and is past its class's retention. Answers the count per class.
    */
   async prune(
     db: Queryable,
     policy: RetentionPolicy,
+    upTo: number,
   ): Promise<{ classUid: number; pruned: number }[]> {
     const rows = await db.query<{ pruned_class: number; pruned_count: string }[]>(
       `SELECT pruned_class, pruned_count
-         FROM audit_prune_records($1::integer[], $2::timestamptz[], $3::timestamptz)`,
-      policyParameters(policy),
+         FROM audit_prune_records($1::integer[], $2::timestamptz[], $3::timestamptz, $4::bigint)`,
+      [...policyParameters(policy), upTo],
     );
     return rows.map((row) => ({ classUid: row.pruned_class, pruned: Number(row.pruned_count) }));
   },

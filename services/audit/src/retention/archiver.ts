@@ -18,6 +18,7 @@ import {
 import { verifyExportFile } from '../export/export-file.js';
 import { proofHeader } from '../export/ndjson-export.js';
 import { readExportLines } from '../query/audit-query.repository.js';
+import { siemCursorRepository } from '../siem/siem-cursor.repository.js';
 import { archiveRepository } from './archive.repository.js';
 import type { RetentionPolicy } from './retention.config.js';
 
@@ -182,7 +183,15 @@ export async function runRetention(
         },
       });
     }
-    const pruned = await archiveRepository.prune(transaction, options.policy);
+    // The stream and the syslog forwarder publish from the chain: a record is pruned only once
+    // every destination with a cursor has been given it (a retired destination's cursor row
+    // must be deleted, or it holds pruning back).
+    const delivered = await siemCursorRepository.slowest(transaction);
+    const pruned = await archiveRepository.prune(
+      transaction,
+      options.policy,
+      delivered ?? Number.MAX_SAFE_INTEGER,
+    );
     const total = pruned.reduce((sum, entry) => sum + entry.pruned, 0);
     if (total > 0) {
       const cutoff = (classUid: number) =>

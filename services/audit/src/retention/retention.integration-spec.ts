@@ -18,6 +18,7 @@ import { openAuditTestDatabase, type AuditTestDatabase } from '../testing/audit-
 import { testRecord } from '../testing/records.js';
 import { ed25519NoteSigner, verifierKey } from '../transparency/checkpoint.js';
 import { runRetention } from './archiver.js';
+import { siemCursorRepository } from '../siem/siem-cursor.repository.js';
 import { retentionPolicy } from './retention.config.js';
 
 const ORIGIN = 'retention.test/audit';
@@ -63,9 +64,10 @@ describe('retention: archive, then prune', () => {
     dataSource.transaction((transaction) =>
       appendToChain(
         transaction,
-        records.map(([classUid, age], index) =>
-          testRecord({ classUid, time: Date.now() - age * DAY, subject: `person-${index}` }),
-        ),
+        records.map(([classUid, age], index) => ({
+          ...testRecord({ classUid, time: Date.now() - age * DAY, subject: `person-${index}` }),
+          actor: { user: { uid: `actor-${index}` } },
+        })),
       ),
     );
   const checkpoint = () =>
@@ -78,10 +80,12 @@ describe('retention: archive, then prune', () => {
         subject: string | null;
         leaf_hash: Buffer | null;
         archive_id: string | null;
+        actor_user: string | null;
         leaf: Buffer;
       }[]
     >(
-      `SELECT r.sequence, r.record, r.subject, r.leaf_hash, r.archive_id, s.hash AS leaf
+      `SELECT r.sequence, r.record, r.subject, r.leaf_hash, r.archive_id, r.actor_user,
+              s.hash AS leaf
          FROM audit_records r
          JOIN audit_merkle_subtrees s ON s.level = 0 AND s.index = r.sequence - 1
         ORDER BY r.sequence`,
@@ -105,11 +109,21 @@ describe('retention: archive, then prune', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('archives up to the checkpoint, verifies the bundle, and prunes only the records past their class retention', async () => {
+  /** Where the stream of the log has published to: pruning waits for it. */
+  const streamed = (sequence: number) =>
+    siemCursorRepository.advance(dataSource, 'kafka:rampart.audit.v1', sequence);
+
+  it('archives up to the checkpoint, verifies the bundle, and prunes only the records past their class retention and published', async () => {
+    await streamed(2);
     const run = await retain();
     expect(run?.archived).toMatchObject({ id: 'seq-1-6', firstSequence: 1, lastSequence: 6 });
-    expect(run?.pruned).toEqual([
-      { classUid: 3002, pruned: 2 },
+    // Only what the stream has published is pruned: sequence 1, of the three due.
+    expect(run?.pruned).toEqual([{ classUid: 3002, pruned: 1 }]);
+    await streamed(8);
+    const next = await retain();
+    expect(next?.archived).toBeUndefined();
+    expect(next?.pruned).toEqual([
+      { classUid: 3002, pruned: 1 },
       { classUid: 6003, pruned: 1 },
     ]);
 
@@ -135,11 +149,13 @@ describe('retention: archive, then prune', () => {
         });
         expect(row.archive_id).toBe('seq-1-6');
         expect(row.leaf_hash).toEqual(row.leaf);
+        expect(row.actor_user).toBeNull();
       } else {
         expect({ sequence: row.sequence, pruned: row.record === null }).toEqual({
           sequence: row.sequence,
           pruned: false,
         });
+        expect(row.actor_user).toMatch(/^actor-/);
       }
     });
 
@@ -151,8 +167,9 @@ describe('retention: archive, then prune', () => {
     expect(events.map((event) => event.type)).toEqual([
       'rampart.audit.retention.archived',
       'rampart.audit.retention.pruned',
+      'rampart.audit.retention.pruned',
     ]);
-    expect(events[1]!.data).toMatchObject({ total: 3 });
+    expect(events[2]!.data).toMatchObject({ total: 2 });
   });
 
   it('passes `npx rampart audit verify` on the archive and on the pruned database', () => {
@@ -226,7 +243,9 @@ describe('retention: archive, then prune', () => {
     await refused(`SELECT set_config('rampart.audit_pruning', 'on', true); ${tombstone}`);
     // And the function refuses cutoffs younger than its floor, whatever the caller asks.
     await expect(
-      dataSource.query(`SELECT * FROM audit_prune_records('{}', '{}', now() - interval '29 days')`),
+      dataSource.query(
+        `SELECT * FROM audit_prune_records('{}', '{}', now() - interval '29 days', 100)`,
+      ),
     ).rejects.toThrow(/at least 30 days/);
     expect((await rows()).at(-1)?.record).not.toBeNull();
   });

@@ -54,6 +54,14 @@ export const siemCursorRepository = {
     );
   },
 
+  /** The last sequence every destination has been given (undefined without destinations). */
+  async slowest(db: Queryable): Promise<number | undefined> {
+    const [row] = await db.query<{ slowest: string | null }[]>(
+      `SELECT min(last_sequence) AS slowest FROM audit_siem_cursors`,
+    );
+    return row?.slowest === null || row?.slowest === undefined ? undefined : Number(row.slowest);
+  },
+
   /** The sequence last known received, without locking; undefined before the first round. */
   async position(db: Queryable, destination: string): Promise<number | undefined> {
     const rows = await db.query<{ last_sequence: string }[]>(

@@ -33,6 +33,8 @@ function stored(record: Record<string, unknown>, sequence = 7): StoredRecord {
     record: canonicalJson(record),
     previousHash: Buffer.alloc(32, 0xab),
     hash: Buffer.alloc(32, 0xcd),
+    leafHash: null,
+    archiveId: null,
     classUid: typeof record['class_uid'] === 'number' ? record['class_uid'] : 6003,
     statusId: typeof record['status_id'] === 'number' ? record['status_id'] : null,
     actorUser: null,

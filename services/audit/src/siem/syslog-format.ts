@@ -154,7 +154,7 @@ export function cefMessage(
     ['cs3Label', 'tenant'],
     ['cs3', text(record.metadata?.tenant_uid)],
     ['cs4Label', 'target'],
-    ['cs4', text(record.target?.uid) ?? stored.subject],
+    ['cs4', text(record.target?.uid) ?? stored.subject ?? undefined],
   ];
   return `${header}|${extension
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
@@ -170,7 +170,12 @@ export function cefMessage(
  * `CEF:` first.
  */
 export function syslogMessage(stored: StoredRecord, options: SyslogOptions): Buffer {
-  const record = JSON.parse(stored.record) as RecordFields;
+  // Retention prunes only what every cursor has passed (retention/archiver.ts).
+  if (stored.record === null) {
+    throw new Error(`record ${stored.sequence} was pruned before it was forwarded`);
+  }
+  const recordText = stored.record;
+  const record = JSON.parse(recordText) as RecordFields;
   const pri = options.facility * 8 + syslogSeverity(record);
   const msgId = typeof record.class_uid === 'number' ? String(record.class_uid) : NILVALUE;
   const header =
@@ -178,7 +183,7 @@ export function syslogMessage(stored: StoredRecord, options: SyslogOptions): Buf
     `${msgId} ${structuredData(stored, record)} `;
   return options.format === 'cef'
     ? Buffer.from(header + cefMessage(stored, record, options.productVersion), 'utf8')
-    : Buffer.concat([Buffer.from(header, 'utf8'), BOM, Buffer.from(stored.record, 'utf8')]);
+    : Buffer.concat([Buffer.from(header, 'utf8'), BOM, Buffer.from(recordText, 'utf8')]);
 }
 
 /** Octet-counting framing (RFC 5425 section 4.3, RFC 6587 section 3.4.1): `MSG-LEN SP MSG`. */

@@ -46,6 +46,9 @@ export function streamEventId(origin: string, sequence: number): string {
 
 /** One record of the chain as its message on `rampart.audit.v1`. */
 export function streamMessage(origin: string, row: StoredRecord): OutgoingMessage {
+  // Retention prunes only what every cursor has passed (retention/archiver.ts).
+  if (row.record === null)
+    throw new Error(`record ${row.sequence} was pruned before it was published`);
   const record = JSON.parse(row.record) as Record<string, unknown>;
   const envelope = {
     ...createEvent('audit', AuditStreamEvents.appended, {

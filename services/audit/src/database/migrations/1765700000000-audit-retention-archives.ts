@@ -9,8 +9,10 @@ export const PRUNE_FLOOR_DAYS = 30;
  *
  * - `audit_archives`: one row per verified archive bundle, a contiguous range of sequences ending
  *   at a signed checkpoint. Append-only like the log.
- * - A pruned row keeps its chain link and its Merkle leaf hash (`leaf_hash`) and loses `record`
- *   and `subject` (the personal part); `pruned_at` and `archive_id` say when and where to.
+ * - A pruned row keeps its chain link and its Merkle leaf hash (`leaf_hash`) and loses `record`,
+ *   `subject` and the actor columns (the personal part); `pruned_at` and `archive_id` say when
+ *   and where to. Only records up to `up_to` are pruned: the caller passes the slowest
+ *   forwarder's position, so the stream and syslog never meet a tombstone.
  * - The append-only trigger now lets one kind of UPDATE through: a prune made by
  *   `audit_prune_records` (the transaction-local flag it sets), that changes nothing but the body
  *   and the tombstone columns, keeps the row's own leaf hash (recomputed here and compared with
@@ -96,6 +98,11 @@ export class AuditRetentionArchives1765700000000 implements MigrationInterface {
                         WHERE a.id = NEW.archive_id
                           AND OLD.sequence BETWEEN a.first_sequence AND a.last_sequence)
         THEN
+          -- The query filters' copies of the actor (migration 1765900000000) go with the body;
+          -- set here, so the prune needs no privilege on them. The class and outcome stay.
+          NEW.actor_user := NULL;
+          NEW.actor_app_uid := NULL;
+          NEW.actor_app_name := NULL;
           RETURN NEW;
         END IF;
         RAISE EXCEPTION 'audit_records is append-only: % refused', TG_OP
@@ -110,7 +117,7 @@ export class AuditRetentionArchives1765700000000 implements MigrationInterface {
     // owner, which would then get EXECUTE on this and no UPDATE at all.
     await queryRunner.query(`
       CREATE FUNCTION audit_prune_records(
-        classes integer[], cutoffs timestamptz[], default_cutoff timestamptz
+        classes integer[], cutoffs timestamptz[], default_cutoff timestamptz, up_to bigint
       ) RETURNS TABLE (pruned_class integer, pruned_count bigint)
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = "${schema}", pg_temp AS $$
       BEGIN
@@ -129,7 +136,7 @@ export class AuditRetentionArchives1765700000000 implements MigrationInterface {
                    a.id AS archive_id
               FROM audit_records r
               JOIN audit_archives a ON r.sequence BETWEEN a.first_sequence AND a.last_sequence
-             WHERE r.record IS NOT NULL
+             WHERE r.record IS NOT NULL AND r.sequence <= up_to
                AND r.occurred_at < coalesce(
                      (SELECT p.cutoff FROM unnest(classes, cutoffs) AS p(class_uid, cutoff)
                        WHERE p.class_uid = (r.record::jsonb ->> 'class_uid')::integer),
