@@ -1,6 +1,7 @@
 import { AuditStreamTopic, EVENT_CATALOGUE } from '@rampart/contracts';
-import { defineConsumer, on } from '@rampart/platform';
+import { defineConsumer, on, RetryBatchLaterError } from '@rampart/platform';
 import { appendToChain } from '../chain/chain-appender.js';
+import { personalDataOf } from '../personal-data/personal-data.service.js';
 import { toAuditRecord } from './ocsf-mapping.js';
 
 /**
@@ -13,6 +14,10 @@ import { toAuditRecord } from './ocsf-mapping.js';
  * unique event id keep a redelivered event from being recorded twice. The one exception is the
  * security teams' stream, `rampart.audit.v1`: it is the log itself, and ingesting it would append
  * a record for every record, for ever.
+ *
+ * Identifiers and personal details are protected before the append (`PersonalData`, ADR 0024).
+ * Events that arrive before the service finished starting, or while key-management does not
+ * answer, leave their batch unsettled: it is delivered again, never dead-lettered.
  */
 export const ingestConsumer = defineConsumer({
   name: 'audit.ingest',
@@ -20,7 +25,12 @@ export const ingestConsumer = defineConsumer({
     (definition) => definition.topic.name !== AuditStreamTopic.name,
   ).map((definition) =>
     on(definition, async (event, transaction) => {
-      await appendToChain(transaction, [toAuditRecord(event, new Date())]);
+      const personalData = personalDataOf(transaction.connection);
+      if (!personalData) {
+        throw new RetryBatchLaterError('the audit service is still starting: events wait for it');
+      }
+      const record = await personalData.protect(toAuditRecord(event, new Date()), event);
+      await appendToChain(transaction, [record]);
     }),
   ),
 });

@@ -3,6 +3,7 @@ import { CreateAuditRecords1765200000000 } from './1765200000000-create-audit-re
 import { CreateAuditMerkleSubtrees1765300000000 } from './1765300000000-create-audit-merkle-subtrees.js';
 import { CreateAuditCheckpoints1765300000001 } from './1765300000001-create-audit-checkpoints.js';
 import { IndexAuditQueryFilters1765400000000 } from './1765400000000-index-audit-query-filters.js';
+import { CreateAuditPseudonymKeys1765500000000 } from './1765500000000-create-audit-pseudonym-keys.js';
 
 /** The audit schema's migrations, oldest first (the platform adds its messaging tables before them). */
 export const auditMigrations: MigrationClass[] = [
@@ -10,4 +11,5 @@ export const auditMigrations: MigrationClass[] = [
   CreateAuditMerkleSubtrees1765300000000,
   CreateAuditCheckpoints1765300000001,
   IndexAuditQueryFilters1765400000000,
+  CreateAuditPseudonymKeys1765500000000,
 ];
