@@ -11,6 +11,8 @@ const PSEUDONYM_BYTES = 24;
  * HMAC-SHA256(key, tenant NUL identifier). The same identifier of the same tenant always gives the
  * same pseudonym under one key, so records of a person stay linkable and queryable, but nobody
  * without the key can compute or reverse one. Computed in process: no KMS call per identifier.
+ * NUL separates the two unambiguously because a tenant never holds one (the record's `tenant_uid`
+ * replaces it, and the query's tenant comes from the environment, which cannot hold it).
  */
 export class Pseudonyms {
   private readonly key: KeyObject;
