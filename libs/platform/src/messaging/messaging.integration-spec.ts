@@ -9,8 +9,8 @@ import { describeWithKafka } from '@rampart/testing/jest';
 import { createTestDatabase, type TestDatabase } from '../testing-support/test-database.js';
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
 import { createLogger } from '../telemetry/logger.js';
-import { InvalidEventError } from './event-factory.js';
-import { defineConsumer, on } from './inbox-consumer.js';
+import { createEvent, InvalidEventError } from './event-factory.js';
+import { defineConsumer, InboxConsumer, on, RetryBatchLaterError } from './inbox-consumer.js';
 import { Messaging } from './messaging.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { CreateMessagingTables1764000000000 } from './messaging.migration.js';
@@ -309,6 +309,83 @@ describe('in-process transport', () => {
       `SELECT status FROM inbox WHERE error LIKE '%planned failure 3%'`,
     );
     expect(inbox).toEqual([{ status: 'dead-lettered' }]);
+  });
+});
+
+describe('a handler waiting for a dependency (RetryBatchLaterError)', () => {
+  let h: Harness;
+  const transport = new InProcessTransport();
+  beforeAll(async () => {
+    h = await harness(transport);
+  });
+  afterAll(() => teardown(h, transport));
+
+  it('leaves the whole batch unsettled, on the fast and the careful path, until it can run', async () => {
+    let dependencyUp = false;
+    const attempts = new Map<string, number>();
+    const consumer = new InboxConsumer(
+      defineConsumer({
+        name: 'test-waiting-consumer',
+        retryBackoffMs: 10,
+        handlers: [
+          on(h.probe.recorded, async (event, transaction) => {
+            const attempt = (attempts.get(event.id) ?? 0) + 1;
+            attempts.set(event.id, attempt);
+            if (event.subject === 'needs-dependency' && !dependencyUp) {
+              throw new RetryBatchLaterError('the dependency is down');
+            }
+            if (
+              event.data.failUntilAttempt !== undefined &&
+              attempt <= event.data.failUntilAttempt
+            ) {
+              throw new Error(`planned failure ${attempt}`);
+            }
+            await transaction.query(
+              `INSERT INTO applied (event_id, subject, sequence) VALUES ($1, $2, $3)`,
+              [event.id, event.subject, event.data.sequence],
+            );
+          }),
+        ],
+      }),
+      h.dataSource,
+      h.database.schema,
+      logger,
+    );
+    const message = (subject: string, data: { sequence: number; failUntilAttempt?: number }) => {
+      const event = createEvent('test', h.probe.recorded, { subject, tenant: 'default', data });
+      return {
+        topic: h.probe.topic.name,
+        key: subject,
+        value: JSON.stringify(event),
+        headers: {},
+        position: `0/${data.sequence}`,
+      };
+    };
+    // The first event fails once (the batch goes the careful way), then the second must wait.
+    const batch = [
+      message('flaky-first', { sequence: 1, failUntilAttempt: 1 }),
+      message('needs-dependency', { sequence: 2 }),
+    ];
+    const settled = () =>
+      h.dataSource.query(`SELECT 1 FROM inbox WHERE consumer = 'test-waiting-consumer'`);
+    // Alone on the fast path, and behind a failing event on the careful path.
+    for (const messages of [[batch[1]!], batch]) {
+      await expect(consumer.handleBatch(messages, () => Promise.resolve())).rejects.toThrow(
+        RetryBatchLaterError,
+      );
+      expect(await settled()).toEqual([]);
+      expect(await appliedRows(h)).toEqual([]);
+      expect(await h.dataSource.query(`SELECT 1 FROM outbox WHERE topic LIKE '%.dlq'`)).toEqual([]);
+    }
+    expect(attempts.size).toBe(2);
+
+    dependencyUp = true;
+    await consumer.handleBatch(batch, () => Promise.resolve());
+    expect((await appliedRows(h)).map((row) => row.subject).sort()).toEqual([
+      'flaky-first',
+      'needs-dependency',
+    ]);
+    expect(await settled()).toHaveLength(2);
   });
 });
 

@@ -103,7 +103,8 @@ export async function protectRecord(
   pseudonyms: Pseudonyms,
   seal: SealDetails,
 ): Promise<AuditRecord> {
-  const tenant = String(record.metadata['tenant_uid'] ?? event.tenant);
+  // The record's tenant: the event's, with a NUL PostgreSQL could not hold replaced.
+  const tenant = textOf(record.metadata['tenant_uid']) ?? event.tenant;
   const actor = personActorOf(record);
   const subject = dataSubjectOf(event, record);
   const pseudonymOf = (identifier: string) => pseudonyms.of(tenant, identifier);
