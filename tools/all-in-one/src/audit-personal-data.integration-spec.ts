@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { auditService, verifyChain } from '@rampart/audit';
 import {
@@ -13,7 +10,6 @@ import {
   type CloudEventEnvelope,
   type EventDefinition,
 } from '@rampart/contracts';
-import { keyManagementService } from '@rampart/key-management';
 import {
   createEvent,
   KmsClient,
@@ -29,6 +25,10 @@ import {
   type TestDatabase,
   type TestTokenIssuer,
 } from '@rampart/platform/testing-support';
+import {
+  startKeyManagement,
+  type KeyManagementUnderTest,
+} from './testing/key-management-under-test.js';
 
 interface StoredRow {
   sequence: string;
@@ -51,10 +51,9 @@ interface EventsAnswer {
  * waits out a KMS that does not answer. (A launcher test: only launchers start two services.)
  */
 describe('audit personal data: pseudonyms and per-person keys in key-management', () => {
-  let kmsDatabase: TestDatabase;
   let auditDatabase: TestDatabase;
   let issuer: TestTokenIssuer;
-  let kms: RunningService;
+  let kms: KeyManagementUnderTest;
   let audit: RunningService;
   let identityKms: KmsClient;
   let proxy: Server;
@@ -62,25 +61,12 @@ describe('audit personal data: pseudonyms and per-person keys in key-management'
   let kmsDown = false;
 
   beforeAll(async () => {
-    kmsDatabase = await createTestDatabase('key_management');
     auditDatabase = await createTestDatabase('audit');
     issuer = await startTestTokenIssuer();
     const keys = await createTestWorkloadKeys(['key-management', 'audit', 'identity']);
-    const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-audit-pd-')), 'root.key');
-    await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-    kms = await startService(keyManagementService, {
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: kmsDatabase.url,
-        DATABASE_SCHEMA: kmsDatabase.schema,
-        WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-        WORKLOAD_TRUST_DIR: keys.trustDir,
-        KMS_ROOT_KEY_FILE: rootKeyFile,
-      },
-    });
+    kms = await startKeyManagement(keys);
     // Audit reaches key-management through this switchable pass-through, to take it away.
-    const upstream = new URL(kms.url);
+    const upstream = new URL(kms.service.url);
     proxy = createServer((incoming, answer) => {
       if (kmsDown) {
         incoming.resume();
@@ -119,7 +105,7 @@ describe('audit personal data: pseudonyms and per-person keys in key-management'
     });
     // Identity is who erases a person: it shreds their key at key-management.
     identityKms = new KmsClient({
-      baseUrl: kms.url,
+      baseUrl: kms.service.url,
       signer: await loadWorkloadSigner('identity', keys.keyFile('identity')),
     });
   }, 60_000);
@@ -131,7 +117,6 @@ describe('audit personal data: pseudonyms and per-person keys in key-management'
     await kms?.stop();
     await issuer?.close();
     await auditDatabase?.drop();
-    await kmsDatabase?.drop();
   });
 
   const rows = () =>

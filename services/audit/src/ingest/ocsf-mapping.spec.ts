@@ -32,6 +32,28 @@ const loggedAt = new Date('2026-11-28T12:00:01.500Z');
 const accountId = '3f1c2a52-7f0e-4d57-9d3b-1b2c3d4e5f60';
 const userId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 
+/** A key decrypted by a workload: an event without any person. */
+const workloadKeyAccess = () =>
+  event(KeyAccessEvents.accessed, 'ring-1', {
+    ring: 'ring-1',
+    operation: 'decrypt',
+    caller: { kind: 'workload', id: 'consent' },
+    outcome: 'ok',
+    calls: 3,
+    firstAt: '2026-11-28T11:59:00.000Z',
+    lastAt: '2026-11-28T12:00:00.000Z',
+  });
+
+/** The audit service starting: an event without any person. */
+const serviceStarted = () =>
+  event(AuditLifecycle.started, 'audit', {
+    service: 'audit',
+    instanceId: 'i-1',
+    version: '0.1.0',
+    mode: 'distributed',
+    transport: 'kafka',
+  });
+
 function event<D extends EventDefinition>(
   definition: D,
   subject: string,
@@ -121,31 +143,11 @@ describe('OCSF mapping', () => {
     expect(scim.actor).toEqual({ user: { uid: 'admin-7' }, app_uid: 'provisioner' });
     expect(scim.status).toBe('Success');
 
-    const access = toAuditRecord(
-      event(KeyAccessEvents.accessed, 'ring-1', {
-        ring: 'ring-1',
-        operation: 'decrypt',
-        caller: { kind: 'workload', id: 'consent' },
-        outcome: 'ok',
-        calls: 3,
-        firstAt: '2026-11-28T11:59:00.000Z',
-        lastAt: '2026-11-28T12:00:00.000Z',
-      }),
-      loggedAt,
-    );
+    const access = toAuditRecord(workloadKeyAccess(), loggedAt);
     expect(access.actor).toEqual({ app_name: 'consent' });
     expect(access.status).toBe('Success');
 
-    const started = toAuditRecord(
-      event(AuditLifecycle.started, 'audit', {
-        service: 'audit',
-        instanceId: 'i-1',
-        version: '0.1.0',
-        mode: 'distributed',
-        transport: 'kafka',
-      }),
-      loggedAt,
-    );
+    const started = toAuditRecord(serviceStarted(), loggedAt);
     expect(started.actor).toEqual({ app_name: 'audit' });
     expect(started.src_endpoint).toBeUndefined();
   });
@@ -370,24 +372,7 @@ describe("OCSF mapping, as stored: identifiers pseudonymised, a person's details
   });
 
   it('leaves events without a person as mapped: a workload using a key, a service starting', async () => {
-    for (const envelope of [
-      event(KeyAccessEvents.accessed, 'ring-1', {
-        ring: 'ring-1',
-        operation: 'decrypt',
-        caller: { kind: 'workload', id: 'consent' },
-        outcome: 'ok',
-        calls: 3,
-        firstAt: '2026-11-28T11:59:00.000Z',
-        lastAt: '2026-11-28T12:00:00.000Z',
-      }),
-      event(AuditLifecycle.started, 'audit', {
-        service: 'audit',
-        instanceId: 'i-1',
-        version: '0.1.0',
-        mode: 'distributed',
-        transport: 'kafka',
-      }),
-    ]) {
+    for (const envelope of [workloadKeyAccess(), serviceStarted()]) {
       const { record, calls } = await stored(envelope);
       expect(record).toEqual(toAuditRecord(envelope, loggedAt));
       expect(calls).toEqual([]);
