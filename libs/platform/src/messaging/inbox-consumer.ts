@@ -42,7 +42,20 @@ export interface ConsumerDefinition {
   maxAttempts?: number;
   /** First retry delay; doubles per attempt (default 100 ms). */
   retryBackoffMs?: number;
+  /**
+   * The fast path for a consumer whose work is cheaper in bulk: called once per batch with every
+   * accepted event not yet settled, in order, instead of each event's handler. If it throws, the
+   * batch is settled the careful way with the per-event handlers, so both must have the same
+   * effect.
+   */
+  handleBatch?: BatchHandler;
 }
+
+/** Handles the accepted events of one batch, in order, inside the transaction that settles it. */
+export type BatchHandler = (
+  events: readonly CloudEventEnvelope[],
+  transaction: EntityManager,
+) => Promise<void>;
 
 export function defineConsumer(definition: ConsumerDefinition): ConsumerDefinition {
   const types = definition.handlers.map((subscription) => subscription.definition.type);
@@ -73,7 +86,8 @@ export class RetryBatchLaterError extends Error {
 /** A handler failed on the fast path: the batch is rolled back and settled the careful way. */
 class FastPathFailure extends Error {
   constructor(
-    readonly eventId: string,
+    /** The event whose handler failed; undefined when a batch handler failed for them all. */
+    readonly eventId: string | undefined,
     readonly error: unknown,
   ) {
     super('handler failed on the fast path');
@@ -132,16 +146,22 @@ export class InboxConsumer implements Subscription {
     } catch (error) {
       if (!(error instanceof FastPathFailure)) throw error;
       this.logger.warn(
-        { err: error.error, eventId: error.eventId, attempt: 1, consumer: this.group },
-        'event handler failed',
+        {
+          err: error.error,
+          ...(error.eventId === undefined ? { batch: decoded.length } : { eventId: error.eventId }),
+          attempt: 1,
+          consumer: this.group,
+        },
+        error.eventId === undefined ? 'batch handler failed' : 'event handler failed',
       );
       await this.settle(decoded, heartbeat, error);
     }
   }
 
   /**
-   * One transaction settling the batch: the fast path when `careful` is undefined, else event by
-   * event with a savepoint and retries each, after the fast path failed on `careful.eventId`.
+   * One transaction settling the batch: the fast path when `careful` is undefined (the batch
+   * handler once, or each event's handler), else event by event with a savepoint and retries
+   * each, after the fast path failed on `careful.eventId` (on every event, for a batch handler).
    */
   private async settle(
     decoded: ReturnType<InboxConsumer['decode']>[],
@@ -155,12 +175,19 @@ export class InboxConsumer implements Subscription {
       );
       const settled: InboxRow[] = [];
       const deadLetters: DeadLetter[] = [];
+      const batchHandler = careful === undefined ? this.definition.handleBatch : undefined;
+      const accepted: CloudEventEnvelope[] = [];
       for (const item of decoded) {
         if (seen.has(item.eventId)) continue;
         seen.add(item.eventId);
         if (!item.ok) {
           deadLetters.push({ message: item.message, reason: item.reason, attempts: 0 });
           settled.push(this.row(item, 'dead-lettered', item.reason));
+          continue;
+        }
+        if (batchHandler) {
+          accepted.push(item.event);
+          settled.push(this.row(item, 'handled', null));
           continue;
         }
         if (careful === undefined) {
@@ -185,6 +212,15 @@ export class InboxConsumer implements Subscription {
             attempts: this.maxAttempts,
           });
           settled.push(this.row(item, 'dead-lettered', outcome.reason));
+        }
+        await heartbeat();
+      }
+      if (batchHandler && accepted.length > 0) {
+        try {
+          await batchHandler(accepted, transaction);
+        } catch (error) {
+          if (error instanceof RetryBatchLaterError) throw error;
+          throw new FastPathFailure(undefined, error);
         }
         await heartbeat();
       }

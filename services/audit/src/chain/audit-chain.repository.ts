@@ -57,9 +57,10 @@ export const auditChainRepository = {
     await transaction.query(
       `INSERT INTO audit_records
          (sequence, event_id, event_type, service, subject, occurred_at, recorded_at, record,
-          previous_hash, hash)
+          previous_hash, hash, class_uid, status_id, actor_user, actor_app_uid, actor_app_name)
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                            $6::timestamptz[], $7::timestamptz[], $8::text[], $9::bytea[], $10::bytea[])`,
+                            $6::timestamptz[], $7::timestamptz[], $8::text[], $9::bytea[], $10::bytea[],
+                            $11::integer[], $12::smallint[], $13::text[], $14::text[], $15::text[])`,
       [
         records.map((entry) => entry.sequence),
         columns.map((column) => column.eventId),
@@ -71,6 +72,11 @@ export const auditChainRepository = {
         records.map((entry) => entry.recordJson),
         records.map((entry) => entry.previousHash),
         records.map((entry) => entry.hash),
+        columns.map((column) => column.classUid),
+        columns.map((column) => column.statusId),
+        columns.map((column) => column.actorUser),
+        columns.map((column) => column.actorAppUid),
+        columns.map((column) => column.actorAppName),
       ],
     );
   },
@@ -96,10 +102,15 @@ export const auditChainRepository = {
         record: string;
         previous_hash: Buffer;
         hash: Buffer;
+        class_uid: number | null;
+        status_id: number | null;
+        actor_user: string | null;
+        actor_app_uid: string | null;
+        actor_app_name: string | null;
       }[]
     >(
       `SELECT sequence, event_id, event_type, service, subject, occurred_at, recorded_at, record,
-              previous_hash, hash
+              previous_hash, hash, class_uid, status_id, actor_user, actor_app_uid, actor_app_name
          FROM audit_records WHERE $1::bigint IS NULL OR sequence > $1 ORDER BY sequence LIMIT $2`,
       [afterSequence, limit],
     );
@@ -114,6 +125,12 @@ export const auditChainRepository = {
       record: row.record,
       previousHash: row.previous_hash,
       hash: row.hash,
+      // NaN never equals the record's value: a row that lost its class fails the column check.
+      classUid: row.class_uid ?? Number.NaN,
+      statusId: row.status_id,
+      actorUser: row.actor_user,
+      actorAppUid: row.actor_app_uid,
+      actorAppName: row.actor_app_name,
     }));
   },
 };

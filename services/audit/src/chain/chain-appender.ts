@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { auditChainRepository, type ChainedRecord } from './audit-chain.repository.js';
 import { recordColumns, type AuditRecord } from './audit-record.js';
 import { appendRecordLeaves } from '../transparency/merkle-store.js';
-import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
+import { canonicalJson, entryHashOfCanonical, GENESIS_HASH } from './chain-hash.js';
 import { publishAppended } from '../stream/audit-stream.js';
 
 interface ChainHead {
@@ -60,8 +60,10 @@ export async function appendToChain(
     seen.add(eventId);
     const previousHash = hash;
     sequence += 1;
-    hash = entryHash(sequence, previousHash.toString('hex'), record);
-    chained.push({ sequence, record, recordJson: canonicalJson(record), previousHash, hash });
+    // Canonicalised once: the stored text is what the hash covers.
+    const recordJson = canonicalJson(record);
+    hash = entryHashOfCanonical(sequence, previousHash.toString('hex'), recordJson);
+    chained.push({ sequence, record, recordJson, previousHash, hash });
   }
   await auditChainRepository.insert(transaction, chained);
   await appendRecordLeaves(transaction, head.sequence, chained);

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { auditChainRepository, type StoredRecord } from './audit-chain.repository.js';
 import { recordColumns, type AuditRecord } from './audit-record.js';
-import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
+import { entryHashOfCanonical, GENESIS_HASH, isCanonicalText } from './chain-hash.js';
 
 /** What went wrong first, as far as the chain can tell (docs/architecture/audit.md). */
 export type ChainProblem = 'modified' | 'deleted' | 'reordered' | 'inserted';
@@ -29,11 +29,14 @@ function parsed(row: StoredRecord): unknown {
   }
 }
 
-/** The hash the row should have with `sequence`, or undefined when it cannot be computed. */
+/**
+ * The hash the row should have with `sequence`, or undefined when it cannot be computed. Over the
+ * stored text as it is: whether that text is the record's canonical form is `consistent`'s check.
+ */
 function hashAt(row: StoredRecord, record: unknown, sequence: number): Buffer | undefined {
   if (record === undefined || row.previousHash.length !== 32 || sequence < 1) return undefined;
   try {
-    return entryHash(sequence, row.previousHash.toString('hex'), record);
+    return entryHashOfCanonical(sequence, row.previousHash.toString('hex'), row.record);
   } catch {
     return undefined;
   }
@@ -42,7 +45,7 @@ function hashAt(row: StoredRecord, record: unknown, sequence: number): Buffer | 
 /** The record text is canonical JSON, and the indexed columns say what the hashed record says. */
 function consistent(row: StoredRecord, record: unknown): boolean {
   try {
-    if (canonicalJson(record) !== row.record) return false;
+    if (!isCanonicalText(row.record, record)) return false;
     const columns = recordColumns(record as AuditRecord);
     return (
       columns.eventId === row.eventId &&
@@ -50,7 +53,12 @@ function consistent(row: StoredRecord, record: unknown): boolean {
       columns.service === row.service &&
       columns.subject === row.subject &&
       columns.occurredAt.getTime() === row.occurredAt.getTime() &&
-      columns.recordedAt.getTime() === row.recordedAt.getTime()
+      columns.recordedAt.getTime() === row.recordedAt.getTime() &&
+      columns.classUid === row.classUid &&
+      columns.statusId === row.statusId &&
+      columns.actorUser === row.actorUser &&
+      columns.actorAppUid === row.actorAppUid &&
+      columns.actorAppName === row.actorAppName
     );
   } catch {
     return false;
@@ -102,16 +110,23 @@ async function walk(
   let index = 0;
   let after: number | null = null;
   let exhausted = false;
+  /** The next batch, asked for as soon as the current one arrived: read while this is checked. */
+  let readAhead: Promise<StoredRecord[]> | undefined;
   const pull = async (): Promise<StoredRecord | undefined> => {
     if (index >= buffer.length) {
       if (exhausted) return undefined;
       progress?.(expected - 1);
-      buffer = await auditChainRepository.readAfter(transaction, after, batchSize);
+      buffer = await (readAhead ?? auditChainRepository.readAfter(transaction, after, batchSize));
       index = 0;
       exhausted = buffer.length < batchSize;
       const last = buffer.at(-1);
       if (!last) return undefined;
       after = last.sequence;
+      readAhead = exhausted
+        ? undefined
+        : auditChainRepository.readAfter(transaction, after, batchSize);
+      // Awaited on the next pull; if the walk stops first, its failure must not go unhandled.
+      readAhead?.catch(() => undefined);
     }
     return buffer[index++];
   };

@@ -21,8 +21,8 @@ export interface FilterPseudonyms {
 
 /**
  * The query of `GET /audit/v1/events`: only the conditions of the filters given, every value a
- * bound parameter, in sequence order. The expressions over `record` are the indexed ones
- * (migration 1765400000000), so keep the two in step.
+ * bound parameter, in sequence order. Every filter is an indexed column (migrations
+ * 1765400000000 and 1765900000000), each index ending in `sequence`, the order of the answer.
  */
 export async function queryAuditRecords(
   db: Pick<EntityManager, 'query'>,
@@ -45,21 +45,15 @@ export async function queryAuditRecords(
     conditions.push(`subject = ANY(${either(query.subject, pseudonyms.subject)}::text[])`);
   }
   if (query.service !== undefined) conditions.push(`service = ${bind(query.service)}`);
-  if (query.class !== undefined) {
-    conditions.push(`(record::jsonb ->> 'class_uid') = ${bind(String(query.class))}`);
-  }
+  if (query.class !== undefined) conditions.push(`class_uid = ${bind(query.class)}`);
   if (query.outcome !== undefined) {
-    conditions.push(
-      `(record::jsonb ->> 'status_id') = ${bind(query.outcome === 'success' ? '1' : '2')}`,
-    );
+    conditions.push(`status_id = ${bind(query.outcome === 'success' ? 1 : 2)}`);
   }
   if (query.actor !== undefined) {
     const actor = bind(query.actor);
     const person = either(query.actor, pseudonyms.actor);
     conditions.push(
-      `((record::jsonb #>> '{actor,user,uid}') = ANY(${person}::text[])
-        OR (record::jsonb #>> '{actor,app_uid}') = ${actor}
-        OR (record::jsonb #>> '{actor,app_name}') = ${actor})`,
+      `(actor_user = ANY(${person}::text[]) OR actor_app_uid = ${actor} OR actor_app_name = ${actor})`,
     );
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';

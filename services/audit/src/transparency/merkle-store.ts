@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { auditChainRepository } from '../chain/audit-chain.repository.js';
-import { canonicalJson } from '../chain/chain-hash.js';
+import { entryText } from '../chain/chain-hash.js';
 import { leafHash } from './merkle-tree.js';
 import {
   appendLeaves,
@@ -16,14 +16,10 @@ type Queryable = Pick<EntityManager, 'query'>;
 /**
  * The leaf data of the record with `sequence`: the UTF-8 bytes of the JCS canonical JSON of
  * `{ sequence, previousHash, record }`, exactly what its chain hash is computed over
- * (`chain-hash.ts`). `recordJson` is the stored record text, already canonical, so it is embedded
- * as it is: the keys sort as previousHash, record, sequence.
+ * (`entryText` in chain-hash.ts). `recordJson` is the stored record text, already canonical.
  */
 export function leafData(sequence: number, previousHash: Buffer, recordJson: string): Buffer {
-  return Buffer.from(
-    `{"previousHash":${canonicalJson(previousHash.toString('hex'))},"record":${recordJson},"sequence":${sequence}}`,
-    'utf8',
-  );
+  return Buffer.from(entryText(sequence, previousHash.toString('hex'), recordJson), 'utf8');
 }
 
 /** The only place that builds queries on `audit_merkle_subtrees`. */

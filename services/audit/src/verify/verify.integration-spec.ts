@@ -87,6 +87,16 @@ describe('verification of the audit chain', () => {
     expect(await verify()).toEqual({ valid: false, firstBadSequence: 7, problem: 'modified' });
   });
 
+  it.each([
+    ['class_uid', '3002'],
+    ['status_id', '2'],
+    ['actor_user', "'someone-else'"],
+    ['actor_app_uid', "'another-client'"],
+  ])('finds the query filter column %s changed beside its hashed record', async (column, value) => {
+    await tamper([[`UPDATE audit_records SET ${column} = ${value} WHERE sequence = 8`]]);
+    expect(await verify()).toEqual({ valid: false, firstBadSequence: 8, problem: 'modified' });
+  });
+
   it('finds a record modified with its hash recomputed (its successor no longer links)', async () => {
     const { record } = await stored(4);
     const forged = { ...record, target: { uid: 's-x', type: 'test' } };
@@ -131,8 +141,8 @@ describe('verification of the audit chain', () => {
       [`UPDATE audit_records SET sequence = -sequence WHERE sequence < 0`],
       [
         `INSERT INTO audit_records (sequence, event_id, event_type, service, subject, occurred_at,
-                                    recorded_at, record, previous_hash, hash)
-         VALUES (5, $1, $2, 'audit', 'planted', $3, $4, $5, $6, $7)`,
+                                    recorded_at, record, previous_hash, hash, class_uid)
+         VALUES (5, $1, $2, 'audit', 'planted', $3, $4, $5, $6, $7, 6003)`,
         [
           forged.metadata.uid,
           forged.metadata.event_code,
@@ -152,8 +162,8 @@ describe('verification of the audit chain', () => {
     await tamper([
       [
         `INSERT INTO audit_records (sequence, event_id, event_type, service, subject, occurred_at,
-                                    recorded_at, record, previous_hash, hash)
-         VALUES (0, $1, 'x', 'audit', 'x', now(), now(), $2, $3, $3)`,
+                                    recorded_at, record, previous_hash, hash, class_uid)
+         VALUES (0, $1, 'x', 'audit', 'x', now(), now(), $2, $3, $3, 6003)`,
         [forged.metadata.uid, canonicalJson(forged), Buffer.alloc(32)],
       ],
     ]);

@@ -4,6 +4,7 @@ import { CreateAuditMerkleSubtrees1765300000000 } from './1765300000000-create-a
 import { CreateAuditCheckpoints1765300000001 } from './1765300000001-create-audit-checkpoints.js';
 import { IndexAuditQueryFilters1765400000000 } from './1765400000000-index-audit-query-filters.js';
 import { CreateAuditPseudonymKeys1765500000000 } from './1765500000000-create-audit-pseudonym-keys.js';
+import { AuditFilterColumns1765900000000 } from './1765900000000-audit-filter-columns.js';
 
 /** The audit schema's migrations, oldest first (the platform adds its messaging tables before them). */
 export const auditMigrations: MigrationClass[] = [
@@ -12,4 +13,5 @@ export const auditMigrations: MigrationClass[] = [
   CreateAuditCheckpoints1765300000001,
   IndexAuditQueryFilters1765400000000,
   CreateAuditPseudonymKeys1765500000000,
+  AuditFilterColumns1765900000000,
 ];
