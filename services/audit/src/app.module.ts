@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CheckpointsModule } from './checkpoints/checkpoints.module.js';
 import { ExportModule } from './export/export.module.js';
+import { PersonalDataModule } from './personal-data/personal-data.module.js';
 import { ProofsModule } from './proofs/proofs.module.js';
 import { QueryModule } from './query/query.module.js';
 import { RetentionModule } from './retention/retention.module.js';
@@ -11,6 +12,7 @@ import { VerifyModule } from './verify/verify.module.js';
 /** The audit service's features. Platform concerns (health, OpenAPI, access) come from PlatformModule. */
 @Module({
   imports: [
+    PersonalDataModule,
     VerifyModule,
     CheckpointsModule,
     ProofsModule,

@@ -72,6 +72,17 @@ interface InboxRow {
   error: string | null;
 }
 
+/**
+ * Thrown by a handler that cannot run yet because something it depends on is unavailable (a KMS
+ * that does not answer). Retrying it a few times and dead-lettering the event would lose it for a
+ * consumer that must see every event (audit): instead the whole batch is rolled back and left
+ * unsettled, and the transport delivers it again later (Kafka refetches from the uncommitted
+ * offset, the in-process relay retries with its backoff).
+ */
+export class RetryBatchLaterError extends Error {
+  override readonly name = 'RetryBatchLaterError';
+}
+
 /** A handler failed on the fast path: the batch is rolled back and settled the careful way. */
 class FastPathFailure extends Error {
   constructor(
@@ -208,6 +219,7 @@ export class InboxConsumer implements Subscription {
         try {
           await batchHandler(accepted, transaction);
         } catch (error) {
+          if (error instanceof RetryBatchLaterError) throw error;
           throw new FastPathFailure(undefined, error);
         }
         await heartbeat();
@@ -262,6 +274,7 @@ export class InboxConsumer implements Subscription {
         handler(event as EventOf<EventDefinition>, transaction),
       );
     } catch (error) {
+      if (error instanceof RetryBatchLaterError) throw error;
       throw new FastPathFailure(eventId, error);
     }
   }
@@ -289,6 +302,8 @@ export class InboxConsumer implements Subscription {
       } catch (error) {
         lastError = error;
         await transaction.query('ROLLBACK TO SAVEPOINT inbox_event');
+        // The whole transaction is rolled back by the throw: nothing of the batch is settled.
+        if (error instanceof RetryBatchLaterError) throw error;
         this.logger.warn(
           { err: error, eventId: event.id, type: event.type, attempt, consumer: this.group },
           'event handler failed',

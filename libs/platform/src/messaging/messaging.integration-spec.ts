@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { deadLetterTopic } from '@rampart/contracts';
 import { probeEvents } from '@rampart/testing';
 import { describeWithKafka } from '@rampart/testing/jest';
@@ -10,8 +10,8 @@ import { createTestDatabase, type TestDatabase } from '../testing-support/test-d
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { EventOf } from '@rampart/contracts';
-import { InvalidEventError } from './event-factory.js';
-import { defineConsumer, on } from './inbox-consumer.js';
+import { createEvent, InvalidEventError } from './event-factory.js';
+import { defineConsumer, InboxConsumer, on, RetryBatchLaterError } from './inbox-consumer.js';
 import { Messaging } from './messaging.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { CreateMessagingTables1764000000000 } from './messaging.migration.js';
@@ -391,6 +391,111 @@ describe('in-process transport with a batch handler', () => {
     expect(dead[0]!.headers['rampart-dlq-attempts']).toBe('3');
     expect(dead[0]!.headers['rampart-dlq-reason']).toContain('planned failure 3');
   });
+});
+
+describe('a handler waiting for a dependency (RetryBatchLaterError)', () => {
+  let h: Harness;
+  const transport = new InProcessTransport();
+  beforeAll(async () => {
+    h = await harness(transport);
+  });
+  afterAll(() => teardown(h, transport));
+
+  it.each([
+    ['per-event handlers', false],
+    ['a batch handler', true],
+  ])(
+    'leaves the whole batch unsettled, fast path (%s) and careful path alike, until it can run',
+    async (_, withBatchHandler) => {
+      let dependencyUp = false;
+      const attempts = new Map<string, number>();
+      const apply = async (
+        event: EventOf<Harness['probe']['recorded']>,
+        transaction: EntityManager,
+      ) => {
+        const attempt = (attempts.get(event.id) ?? 0) + 1;
+        attempts.set(event.id, attempt);
+        if (event.subject === 'needs-dependency' && !dependencyUp) {
+          throw new RetryBatchLaterError('the dependency is down');
+        }
+        if (event.data.failUntilAttempt !== undefined && attempt <= event.data.failUntilAttempt) {
+          throw new Error(`planned failure ${attempt}`);
+        }
+        await transaction.query(
+          `INSERT INTO applied (event_id, subject, sequence) VALUES ($1, $2, $3)`,
+          [event.id, event.subject, event.data.sequence],
+        );
+      };
+      const name = `test-waiting-${withBatchHandler ? 'batch' : 'events'}`;
+      const consumer = new InboxConsumer(
+        defineConsumer({
+          name,
+          retryBackoffMs: 10,
+          handlers: [on(h.probe.recorded, apply)],
+          ...(withBatchHandler
+            ? {
+                handleBatch: async (events, transaction) => {
+                  for (const event of events) {
+                    await apply(event as EventOf<Harness['probe']['recorded']>, transaction);
+                  }
+                },
+              }
+            : {}),
+        }),
+        h.dataSource,
+        h.database.schema,
+        logger,
+      );
+      const message = (subject: string, data: { sequence: number; failUntilAttempt?: number }) => {
+        const event = createEvent('test', h.probe.recorded, {
+          subject,
+          tenant: 'default',
+          data,
+        });
+        return {
+          topic: h.probe.topic.name,
+          key: subject,
+          value: JSON.stringify(event),
+          headers: {},
+          position: `0/${data.sequence}`,
+        };
+      };
+      // The first event fails once (the batch goes the careful way), then the second must wait.
+      const batch = [
+        message('flaky-first', { sequence: 1, failUntilAttempt: 1 }),
+        message('needs-dependency', { sequence: 2 }),
+      ];
+      const settled = () => h.dataSource.query(`SELECT 1 FROM inbox WHERE consumer = $1`, [name]);
+      const applied = async () =>
+        (await appliedRows(h)).filter((row) =>
+          ['flaky-first', 'needs-dependency'].includes(row.subject),
+        );
+      // Alone on the fast path, and behind a failing event on the careful path.
+      for (const messages of [[batch[1]!], batch]) {
+        await expect(consumer.handleBatch(messages, () => Promise.resolve())).rejects.toThrow(
+          RetryBatchLaterError,
+        );
+        expect(await settled()).toEqual([]);
+        expect(await applied()).toEqual([]);
+        expect(await h.dataSource.query(`SELECT 1 FROM outbox WHERE topic LIKE '%.dlq'`)).toEqual(
+          [],
+        );
+      }
+      // Each try ran each handler once: a waiting handler is not retried in place, and a batch
+      // handler that waits does not send the batch the careful way first.
+      expect(attempts.size).toBe(2);
+      expect([...attempts.values()]).toEqual([2, 2]);
+
+      dependencyUp = true;
+      await consumer.handleBatch(batch, () => Promise.resolve());
+      expect((await applied()).map((row) => row.subject).sort()).toEqual([
+        'flaky-first',
+        'needs-dependency',
+      ]);
+      expect(await settled()).toHaveLength(2);
+      await h.dataSource.query(`DELETE FROM applied`);
+    },
+  );
 });
 
 describeWithKafka('kafka transport (real broker)', (brokers) => {

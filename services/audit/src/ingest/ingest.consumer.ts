@@ -1,7 +1,28 @@
-import { AuditStreamTopic, EVENT_CATALOGUE } from '@rampart/contracts';
-import { defineConsumer, on } from '@rampart/platform';
+import { AuditStreamTopic, EVENT_CATALOGUE, type CloudEventEnvelope } from '@rampart/contracts';
+import { defineConsumer, on, RetryBatchLaterError } from '@rampart/platform';
+import type { EntityManager } from 'typeorm';
+import type { AuditRecord } from '../chain/audit-record.js';
 import { appendToChain } from '../chain/chain-appender.js';
+import { personalDataOf } from '../personal-data/personal-data.service.js';
 import { toAuditRecord } from './ocsf-mapping.js';
+
+/**
+ * The events as records in their stored form: mapped, then their personal data protected. The
+ * people of a batch are protected concurrently: a new person's data key is a KMS round trip.
+ */
+async function storedRecords(
+  events: readonly CloudEventEnvelope[],
+  transaction: EntityManager,
+): Promise<AuditRecord[]> {
+  const personalData = personalDataOf(transaction.connection);
+  if (!personalData) {
+    throw new RetryBatchLaterError('the audit service is still starting: events wait for it');
+  }
+  const loggedAt = new Date();
+  return Promise.all(
+    events.map((event) => personalData.protect(toAuditRecord(event, loggedAt), event)),
+  );
+}
 
 /**
  * Every event Rampart produces, appended to the audit chain. The transports subscribe to named
@@ -14,6 +35,10 @@ import { toAuditRecord } from './ocsf-mapping.js';
  * from being recorded twice. The one exception is the security teams' stream,
  * `rampart.audit.v1`: it is the log itself, and ingesting it would append a record for every
  * record, for ever.
+ *
+ * Identifiers and personal details are protected before the append (`PersonalData`, ADR 0024).
+ * Events that arrive before the service finished starting, or while key-management does not
+ * answer, leave their batch unsettled: it is delivered again, never dead-lettered.
  */
 export const ingestConsumer = defineConsumer({
   name: 'audit.ingest',
@@ -21,17 +46,13 @@ export const ingestConsumer = defineConsumer({
   // per event would cap ingest at a few thousand events a second. The per-event handlers below
   // are the careful path when the batch fails.
   handleBatch: async (events, transaction) => {
-    const loggedAt = new Date();
-    await appendToChain(
-      transaction,
-      events.map((event) => toAuditRecord(event, loggedAt)),
-    );
+    await appendToChain(transaction, await storedRecords(events, transaction));
   },
   handlers: EVENT_CATALOGUE.filter(
     (definition) => definition.topic.name !== AuditStreamTopic.name,
   ).map((definition) =>
     on(definition, async (event, transaction) => {
-      await appendToChain(transaction, [toAuditRecord(event, new Date())]);
+      await appendToChain(transaction, await storedRecords([event], transaction));
     }),
   ),
 });

@@ -1,6 +1,24 @@
 import type { EntityManager } from 'typeorm';
-import type { AuditEventView, EventsQuery } from './events-query.js';
+import type { EventsQuery } from './events-query.js';
 import type { RecordLine, TombstoneLine } from '../export/export-file.js';
+
+/** A page's row as stored: the record's text is parsed, the hashes are hex. */
+export interface StoredEvent {
+  sequence: number;
+  previousHash: string;
+  hash: string;
+  record: Record<string, unknown>;
+}
+
+/**
+ * The identifiers a query compares with: the value as given, and its pseudonym (ADR 0024). The
+ * given value still matches identifiers stored in clear: clients, workloads, services, records
+ * written before pseudonymisation or in development without a KMS.
+ */
+export interface FilterPseudonyms {
+  actor?: string;
+  subject?: string;
+}
 
 /**
  * The query of `GET /audit/v1/events`: only the conditions of the filters given, every value a
@@ -11,7 +29,8 @@ export async function queryAuditRecords(
   db: Pick<EntityManager, 'query'>,
   query: EventsQuery,
   limit: number,
-): Promise<AuditEventView[]> {
+  pseudonyms: FilterPseudonyms = {},
+): Promise<StoredEvent[]> {
   // Tombstones (pruned records, ADR 0025) have nothing left to match or show.
   const conditions: string[] = ['record IS NOT NULL'];
   const parameters: unknown[] = [];
@@ -22,7 +41,11 @@ export async function queryAuditRecords(
   if (query.after !== undefined) conditions.push(`sequence > ${bind(query.after)}::bigint`);
   if (query.from !== undefined) conditions.push(`occurred_at >= ${bind(query.from)}::timestamptz`);
   if (query.to !== undefined) conditions.push(`occurred_at < ${bind(query.to)}::timestamptz`);
-  if (query.subject !== undefined) conditions.push(`subject = ${bind(query.subject)}`);
+  const either = (value: string, pseudonym: string | undefined) =>
+    bind(pseudonym === undefined ? [value] : [value, pseudonym]);
+  if (query.subject !== undefined) {
+    conditions.push(`subject = ANY(${either(query.subject, pseudonyms.subject)}::text[])`);
+  }
   if (query.service !== undefined) conditions.push(`service = ${bind(query.service)}`);
   if (query.class !== undefined) conditions.push(`class_uid = ${bind(query.class)}`);
   if (query.outcome !== undefined) {
@@ -30,8 +53,9 @@ export async function queryAuditRecords(
   }
   if (query.actor !== undefined) {
     const actor = bind(query.actor);
+    const person = either(query.actor, pseudonyms.actor);
     conditions.push(
-      `(actor_user = ${actor} OR actor_app_uid = ${actor} OR actor_app_name = ${actor})`,
+      `(actor_user = ANY(${person}::text[]) OR actor_app_uid = ${actor} OR actor_app_name = ${actor})`,
     );
   }
   const where = `WHERE ${conditions.join(' AND ')}`;

@@ -63,8 +63,12 @@ describe('the SIEM forwarder configuration', () => {
       }),
     ).toThrow(/AUDIT_SYSLOG_TLS_VERIFY: an unverified receiver is refused/);
     expect(
-      load({ AUDIT_SYSLOG_URL: 'tls://siem.example:6514', RAMPART_MODE: 'production' })
-        .AUDIT_SYSLOG_URL,
+      load({
+        AUDIT_SYSLOG_URL: 'tls://siem.example:6514',
+        RAMPART_MODE: 'production',
+        // Production also needs key-management for personal data (audit.config.spec.ts).
+        AUDIT_KMS_URL: 'http://key-management:8083',
+      }).AUDIT_SYSLOG_URL,
     ).toBe('tls://siem.example:6514');
   });
 
