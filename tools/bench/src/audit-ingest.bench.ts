@@ -10,6 +10,11 @@
  *          lag of each, from the moment its event was created to the moment a poller (every
  *          BENCH_POLL_MS) first sees its record committed.
  *
+ * With BENCH_KMS=true (the default) the audit service protects personal data as in production:
+ * identifiers pseudonymised, each person's details sealed under their own key from a real
+ * key-management service (one data key per person, cached). The events name BENCH_SUBJECTS
+ * different accounts (default 1,000), so after the first event of each the keys are cached.
+ *
  * Not a test: run with `npx nx run bench:audit-ingest`.
  */
 import { randomUUID } from 'node:crypto';
@@ -22,6 +27,7 @@ import { createEvent, startService, type RunningService } from '@rampart/platfor
 import { createTestDatabase, createTestWorkloadKeys } from '@rampart/platform/testing-support';
 import { startTestKafka, startTestPostgres } from '@rampart/testing';
 import { coresUsed, sampleCpu, type CpuSample } from './cpu.js';
+import { startKmsService } from './kms-service.js';
 import { summarize, table } from './stats.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 200_000);
@@ -32,13 +38,18 @@ const POLL_MS = Number(process.env['BENCH_POLL_MS'] ?? 20);
 const SEND_BATCH = Number(process.env['BENCH_SEND_BATCH'] ?? 1_000);
 const DURABLE = process.env['BENCH_DURABLE'] !== 'false';
 const TIMEOUT_MS = Number(process.env['BENCH_TIMEOUT_S'] ?? 600) * 1_000;
+const WITH_KMS = process.env['BENCH_KMS'] !== 'false';
+const SUBJECTS = Array.from({ length: Number(process.env['BENCH_SUBJECTS'] ?? 1_000) }, () =>
+  randomUUID(),
+);
 
 if (DURABLE) process.env['RAMPART_TEST_POSTGRES_DURABLE'] = 'true';
 const postgres = await startTestPostgres();
 process.env['RAMPART_TEST_DATABASE_URL'] = postgres.adminUrl;
 const kafkaBroker = await startTestKafka();
 const database = await createTestDatabase('audit');
-const keys = await createTestWorkloadKeys(['audit']);
+const keys = await createTestWorkloadKeys(['audit', 'key-management']);
+const kms = WITH_KMS ? await startKmsService(keys) : undefined;
 const kafka = new Kafka({
   clientId: 'rampart-bench-ingest',
   brokers: kafkaBroker.brokers.split(','),
@@ -57,13 +68,14 @@ function startAudit(): Promise<RunningService> {
       WORKLOAD_KEY_FILE: keys.keyFile('audit'),
       WORKLOAD_TRUST_DIR: keys.trustDir,
       KAFKA_BROKERS: kafkaBroker.brokers,
+      ...(kms ? { AUDIT_KMS_URL: kms.service.url } : {}),
     },
   });
 }
 
 /** A failed sign-in as identity publishes it, created now (its `time` starts the lag clock). */
 function signInFailure(): { key: string; value: string } {
-  const accountId = randomUUID();
+  const accountId = SUBJECTS[Math.floor(Math.random() * SUBJECTS.length)]!;
   const event = createEvent('identity', LoginEvents.failed, {
     subject: accountId,
     tenant: 'default',
@@ -182,7 +194,8 @@ try {
   process.stdout.write(
     `\nAudit ingest from Kafka: ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ` +
       `Node ${process.version}, PostgreSQL from ${postgres.source} ` +
-      `(${DURABLE ? 'fsync and synchronous commit on' : 'fsync off'}), Kafka from ${kafkaBroker.source}\n\n` +
+      `(${DURABLE ? 'fsync and synchronous commit on' : 'fsync off'}), Kafka from ${kafkaBroker.source}, ` +
+      `${kms ? `personal data protected through key-management, ${SUBJECTS.length.toLocaleString('en')} accounts` : 'personal data not protected (no KMS)'}\n\n` +
       table([
         [
           'phase',
@@ -221,6 +234,7 @@ try {
   );
 } finally {
   await service?.stop();
+  await kms?.stop();
   await producer.disconnect();
   await database.drop();
   await kafkaBroker.stop();

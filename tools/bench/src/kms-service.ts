@@ -30,8 +30,27 @@ export async function startBenchKms(
 ): Promise<BenchKms> {
   const postgres = await startTestPostgres();
   process.env['RAMPART_TEST_DATABASE_URL'] = postgres.adminUrl;
-  const database = await createTestDatabase('key_management');
   const keys = await createTestWorkloadKeys(['key-management', ...(options.workloads ?? [])]);
+  const kms = await startKmsService(keys, options.env);
+  return {
+    service: kms.service,
+    signer: (workload) => loadWorkloadSigner(workload, keys.keyFile(workload)),
+    stop: async () => {
+      await kms.stop();
+      await postgres.stop();
+    },
+  };
+}
+
+/**
+ * Key management on a database of its own in the PostgreSQL of RAMPART_TEST_DATABASE_URL, with a
+ * fresh root key file; `keys` must hold `key-management` and every workload that calls it.
+ */
+export async function startKmsService(
+  keys: { keyFile(service: string): string; trustDir: string },
+  env: Record<string, string> = {},
+): Promise<{ service: RunningService; stop: () => Promise<void> }> {
+  const database = await createTestDatabase('key_management');
   const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-kms-bench-')), 'root.key');
   await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
   const service = await startService(keyManagementService, {
@@ -43,16 +62,14 @@ export async function startBenchKms(
       WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
       WORKLOAD_TRUST_DIR: keys.trustDir,
       KMS_ROOT_KEY_FILE: rootKeyFile,
-      ...options.env,
+      ...env,
     },
   });
   return {
     service,
-    signer: (workload) => loadWorkloadSigner(workload, keys.keyFile(workload)),
     stop: async () => {
       await service.stop();
       await database.drop();
-      await postgres.stop();
     },
   };
 }
