@@ -1,16 +1,13 @@
 import { AUDIT_STREAM_KEY, AuditStreamEvents } from '@rampart/contracts';
-import { Outbox } from '@rampart/platform';
 import type { EntityManager } from 'typeorm';
 import type { ChainedRecord } from '../chain/audit-chain.repository.js';
-
-/** The envelope's tenant when a record names none a CloudEvent could carry. */
-const DEFAULT_TENANT = 'default';
+import { AUDIT_DEFAULT_TENANT, auditOutbox } from '../messaging/audit-outbox.js';
 
 function tenantOf(entry: ChainedRecord): string {
   const tenant = entry.record.metadata['tenant_uid'];
   return typeof tenant === 'string' && tenant.length > 0 && tenant.length <= 64
     ? tenant
-    : DEFAULT_TENANT;
+    : AUDIT_DEFAULT_TENANT;
 }
 
 /**
@@ -25,10 +22,7 @@ export async function publishAppended(
   entries: readonly ChainedRecord[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  // The outbox of this service's schema: the relay's wake-up channel is named after it.
-  const { schema } = transaction.connection.options as { schema?: string };
-  const outbox = new Outbox('audit', schema ?? 'public', DEFAULT_TENANT);
-  await outbox.writeMany(
+  await auditOutbox(transaction).writeMany(
     transaction,
     entries.map((entry) => ({
       definition: AuditStreamEvents.appended,

@@ -24,6 +24,26 @@ export interface KafkaTransportOptions {
   replicationFactor?: number;
   /** Partitions of one consumer handled at the same time; order holds within each. */
   partitionsConsumedConcurrently?: number;
+  /** How long the group waits for a silent consumer before reassigning its partitions. */
+  sessionTimeoutMs?: number;
+  /** The most one fetch returns per partition (kafkajs default 1 MiB). */
+  maxBytesPerPartition?: number;
+  /** The most one fetch returns over all partitions (kafkajs default 10 MiB). */
+  maxBytes?: number;
+}
+
+/**
+ * What one consumer group of this transport holds at the moment: messages handed to the
+ * subscription and not yet settled. kafkajs fetches again only once every batch of the previous
+ * fetch is settled, so these stay within one fetch (`maxBytes`), however slow the handler.
+ */
+export interface ConsumerLoad {
+  /** Fetch responses received from the broker since the consumer started. */
+  fetches: number;
+  inFlightMessages: number;
+  inFlightBytes: number;
+  peakInFlightMessages: number;
+  peakInFlightBytes: number;
 }
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
@@ -59,6 +79,7 @@ export class KafkaTransport implements EventTransport {
   private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly consumers: Consumer[] = [];
+  private readonly loads = new Map<string, ConsumerLoad>();
   private producerConnected = false;
 
   constructor(
@@ -166,14 +187,29 @@ export class KafkaTransport implements EventTransport {
   }
 
   async subscribe(subscription: Subscription): Promise<void> {
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const consumer = this.kafka.consumer({
       groupId: subscription.group,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout,
+      // Kafka's advice: a third of the session at most, so two missed beats do not end it.
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
+      maxBytes: this.options.maxBytes ?? 10 * 1_048_576,
       retry: { retries: 10, initialRetryTime: 300 },
     });
     this.consumers.push(consumer);
+    const load: ConsumerLoad = {
+      fetches: 0,
+      inFlightMessages: 0,
+      inFlightBytes: 0,
+      peakInFlightMessages: 0,
+      peakInFlightBytes: 0,
+    };
+    this.loads.set(subscription.group, load);
+    consumer.on(consumer.events.FETCH, () => {
+      load.fetches += 1;
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...subscription.topics], fromBeginning: true });
     await consumer.run({
@@ -190,12 +226,31 @@ export class KafkaTransport implements EventTransport {
           headers: headersOf(message.headers),
           position: `${batch.partition}/${message.offset}`,
         }));
-        // Throwing here leaves the offset where it was: kafkajs fetches the batch again.
-        await subscription.handleBatch(messages, () => payload.heartbeat());
+        const bytes = batch.messages.reduce(
+          (sum, message) => sum + (message.value?.length ?? 0) + (message.key?.length ?? 0),
+          0,
+        );
+        load.inFlightMessages += messages.length;
+        load.inFlightBytes += bytes;
+        load.peakInFlightMessages = Math.max(load.peakInFlightMessages, load.inFlightMessages);
+        load.peakInFlightBytes = Math.max(load.peakInFlightBytes, load.inFlightBytes);
+        try {
+          // Throwing here leaves the offset where it was: kafkajs fetches the batch again.
+          await subscription.handleBatch(messages, () => payload.heartbeat());
+        } finally {
+          load.inFlightMessages -= messages.length;
+          load.inFlightBytes -= bytes;
+        }
         payload.resolveOffset(batch.lastOffset());
         await payload.commitOffsetsIfNecessary();
       },
     });
+  }
+
+  /** The consumer group's current and peak load (health checks, tests); undefined if unknown. */
+  consumerLoad(group: string): Readonly<ConsumerLoad> | undefined {
+    const load = this.loads.get(group);
+    return load ? { ...load } : undefined;
   }
 
   async isReady(): Promise<boolean> {
