@@ -61,6 +61,7 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
  * the batch up to it is settled.
  */
 const TOPIC_READY_TIMEOUT_MS = 30_000;
+const MAX_RETRY_TIME_MS = 5_000;
 
 function isKafkaError(error: unknown, type: string): boolean {
   return (
@@ -97,7 +98,9 @@ export class KafkaTransport implements EventTransport {
           if (level <= logLevel.ERROR) this.logger.error({ kafka: extra }, message);
           else this.logger.warn({ kafka: extra }, message);
         },
-      retry: { retries: 8, initialRetryTime: 200 },
+      // Retries back off exponentially; capped, so a broker back from a restart is found within
+      // seconds instead of after kafkajs's default 30 s wait.
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: MAX_RETRY_TIME_MS },
     });
     this.producer = this.kafka.producer({
       idempotent: true,
@@ -196,7 +199,7 @@ export class KafkaTransport implements EventTransport {
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
       maxBytes: this.options.maxBytes ?? 10 * 1_048_576,
-      retry: { retries: 10, initialRetryTime: 300 },
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: MAX_RETRY_TIME_MS },
     });
     this.consumers.push(consumer);
     const load: ConsumerLoad = {
