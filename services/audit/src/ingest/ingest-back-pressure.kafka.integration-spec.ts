@@ -12,6 +12,7 @@ import {
   openProducer,
   produceLoginEvents,
   recordedCount,
+  unpublishedCount,
   waitUntil,
 } from '../testing/ingest-reliability.js';
 
@@ -73,12 +74,7 @@ describeWithKafka('ingest: back-pressure when the database is slow', () => {
         ids.push(...(await produceLoginEvents(producer, 50, 50)));
       }
       await waitUntil(
-        async () =>
-          (
-            await environment.admin<{ waiting: string }>(
-              `SELECT count(*) AS waiting FROM outbox WHERE published_at IS NULL`,
-            )
-          )[0]!.waiting === '0',
+        async () => (await unpublishedCount(producer)) === 0,
         'the relay to publish every event to Kafka',
       );
       await waitUntil(() => load().inFlightMessages > 0, 'the consumer to hold a stuck batch');

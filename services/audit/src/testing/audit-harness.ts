@@ -43,7 +43,10 @@ export interface AuditEnvironment {
   readonly issuer: TestTokenIssuer;
   readonly env: Record<string, string>;
   /** A statement as the PostgreSQL superuser, in the service's schema (bypasses the service). */
-  admin<T extends pg.QueryResultRow>(sql: string, parameters?: unknown[]): Promise<T[]>;
+  readonly admin: <T extends pg.QueryResultRow>(
+    sql: string,
+    parameters?: unknown[],
+  ) => Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -66,7 +69,7 @@ export async function createAuditEnvironment(
       ...issuer.env(),
       ...extraEnv,
     },
-    async admin<T extends pg.QueryResultRow>(sql: string, parameters?: unknown[]): Promise<T[]> {
+    admin: async <T extends pg.QueryResultRow>(sql: string, parameters?: unknown[]) => {
       const client = new pg.Client({
         connectionString: database.adminUrl,
         options: `-c search_path=${database.schema}`,

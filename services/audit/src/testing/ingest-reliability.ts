@@ -70,6 +70,22 @@ export async function produceLoginEvents(
   return ids;
 }
 
+/** How many records the log holds now, anyone's. */
+export async function logSize(producer: DataSource): Promise<number> {
+  const [{ count }] = await producer.query<[{ count: string }]>(
+    `SELECT count(*) AS count FROM audit_records`,
+  );
+  return Number(count);
+}
+
+/** Outbox rows the relay has not published yet. */
+export async function unpublishedCount(producer: DataSource): Promise<number> {
+  const [{ count }] = await producer.query<[{ count: string }]>(
+    `SELECT count(*) AS count FROM outbox WHERE published_at IS NULL`,
+  );
+  return Number(count);
+}
+
 /** How many of `ids` the log holds now. */
 export async function recordedCount(producer: DataSource, ids: readonly string[]): Promise<number> {
   const [{ count }] = await producer.query<[{ count: string }]>(
