@@ -69,14 +69,15 @@ describeWithKafka('ingest: back-pressure when the database is slow', () => {
     const ids: string[] = [];
     try {
       await blocker.query(`SELECT pg_advisory_lock(${CHAIN_LOCK})`);
-      // Small transactions, so the relay's record batches stay small next to the fetch limits.
+      // Small transactions, each published before the next is written: the relay's record
+      // batches stay small next to the fetch limits (Kafka hands a record batch over whole).
       for (let produced = 0; produced < EVENTS; produced += 50) {
         ids.push(...(await produceLoginEvents(producer, 50, 50)));
+        await waitUntil(
+          async () => (await unpublishedCount(producer)) === 0,
+          'the relay to publish the events to Kafka',
+        );
       }
-      await waitUntil(
-        async () => (await unpublishedCount(producer)) === 0,
-        'the relay to publish every event to Kafka',
-      );
       await waitUntil(() => load().inFlightMessages > 0, 'the consumer to hold a stuck batch');
       const stuck = load();
       await sleep(2_000);
