@@ -34,6 +34,27 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<s
   });
 }
 
+/** kafka.sh's environment for a broker on free ports with its data in a new temporary folder. */
+async function localBroker(
+  prefix: string,
+  removeDataOnStop: boolean,
+): Promise<{ env: NodeJS.ProcessEnv; brokers: string; dataDir: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), prefix));
+  const port = await freePort();
+  const controllerPort = await freePort();
+  return {
+    env: {
+      ...process.env,
+      KAFKA_PORT: String(port),
+      KAFKA_CONTROLLER_PORT: String(controllerPort),
+      KAFKA_DATA_DIR: dataDir,
+      KAFKA_REMOVE_DATA_ON_STOP: removeDataOnStop ? '1' : '0',
+    },
+    brokers: `127.0.0.1:${port}`,
+    dataDir,
+  };
+}
+
 /**
  * A real Kafka broker for a test run: KAFKA_BROKERS if given, else a Testcontainers container
  * where a Docker engine answers, else a single-node KRaft broker run from Apache Kafka's jars
@@ -56,19 +77,10 @@ export async function startTestKafka(): Promise<TestKafka> {
     };
   }
 
-  const dataDir = await mkdtemp(join(tmpdir(), 'rampart-kafka-'));
-  const port = await freePort();
-  const controllerPort = await freePort();
-  const env = {
-    ...process.env,
-    KAFKA_PORT: String(port),
-    KAFKA_CONTROLLER_PORT: String(controllerPort),
-    KAFKA_DATA_DIR: dataDir,
-    KAFKA_REMOVE_DATA_ON_STOP: '1',
-  };
+  const { env, brokers } = await localBroker('rampart-kafka-', true);
   await run('bash', [kafkaScript, 'start'], env);
   return {
-    brokers: `127.0.0.1:${port}`,
+    brokers,
     source: 'local-jars',
     stop: async () => {
       await run('bash', [kafkaScript, 'stop'], env);
@@ -94,15 +106,9 @@ export interface RestartableKafka {
  * committed consumer groups, as a broker coming back after maintenance does.
  */
 export async function startRestartableKafka(): Promise<RestartableKafka> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'rampart-kafka-restartable-'));
-  const port = await freePort();
-  const controllerPort = await freePort();
+  const { env: shared, brokers, dataDir } = await localBroker('rampart-kafka-restartable-', false);
   const env = {
-    ...process.env,
-    KAFKA_PORT: String(port),
-    KAFKA_CONTROLLER_PORT: String(controllerPort),
-    KAFKA_DATA_DIR: dataDir,
-    KAFKA_REMOVE_DATA_ON_STOP: '0',
+    ...shared,
     // A test's broker is small: less heap than the shared one, fewer internal partitions.
     KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m',
     KAFKA_OFFSETS_PARTITIONS: '3',
@@ -122,7 +128,7 @@ export async function startRestartableKafka(): Promise<RestartableKafka> {
     throw error;
   });
   return {
-    brokers: `127.0.0.1:${port}`,
+    brokers,
     start,
     stop,
     close: async () => {

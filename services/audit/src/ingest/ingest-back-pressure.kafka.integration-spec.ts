@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { KafkaTransport, type RunningService, startService } from '@rampart/platform';
-import { startRestartableKafka, type RestartableKafka } from '@rampart/testing';
+import { KafkaTransport, type RunningService } from '@rampart/platform';
 import { describeWithKafka } from '@rampart/testing/jest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { auditService } from '../audit.service.js';
-import { createAuditEnvironment, type AuditEnvironment } from '../testing/audit-harness.js';
+import type { AuditEnvironment } from '../testing/audit-harness.js';
 import {
   expectExactlyOnceAndVerified,
-  openProducer,
+  openIngestRig,
+  type IngestRig,
   produceLoginEvents,
   recordedCount,
   unpublishedCount,
@@ -23,37 +22,24 @@ const MAX_BYTES = 48 * 1_024;
 const CHAIN_LOCK = '0x61756469, 0x63686e31';
 
 describeWithKafka('ingest: back-pressure when the database is slow', () => {
-  let kafka: RestartableKafka;
+  let rig: IngestRig;
   let environment: AuditEnvironment;
   let producer: DataSource;
   let audit: RunningService;
 
   beforeAll(async () => {
-    // A broker of this file's own, so the consumer's load is only this test's events.
-    kafka = await startRestartableKafka();
-    environment = await createAuditEnvironment({
-      KAFKA_BROKERS: kafka.brokers,
+    // The rig's broker is this file's own, so the consumer's load is only this test's events.
+    rig = await openIngestRig({
       KAFKA_CONSUMER_MAX_BYTES_PER_PARTITION: String(MAX_BYTES_PER_PARTITION),
       KAFKA_CONSUMER_MAX_BYTES: String(MAX_BYTES),
     });
-    audit = await startService(auditService, { env: environment.env });
-    producer = await openProducer(environment);
-    await waitUntil(
-      async () =>
-        (
-          await environment.admin(
-            `SELECT 1 FROM audit_records WHERE event_type = 'rampart.audit.lifecycle.started'`,
-          )
-        ).length > 0,
-      'the service to record its own start',
-    );
+    ({ environment, producer } = rig);
+    audit = await rig.start();
+    await waitUntil(() => rig.hasRecordedItsStart(), 'the service to record its own start');
   }, 60_000);
 
   afterAll(async () => {
-    await audit?.stop();
-    await producer?.destroy();
-    await environment?.close();
-    await kafka?.close();
+    await rig?.close();
   });
 
   it('holds one fetch at most while appends wait, fetches nothing more, and catches up after', async () => {

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { startService, type RunningService } from '@rampart/platform';
-import { startRestartableKafka, type RestartableKafka } from '@rampart/testing';
+import type { RestartableKafka } from '@rampart/testing';
 import { describeWithKafka } from '@rampart/testing/jest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { auditService } from '../audit.service.js';
-import { createAuditEnvironment, type AuditEnvironment } from '../testing/audit-harness.js';
 import {
   expectExactlyOnceAndVerified,
-  openProducer,
+  openIngestRig,
+  type IngestRig,
   produceLoginEvents,
   recordedCount,
   unpublishedCount,
@@ -19,24 +17,19 @@ const EVENTS = 2_000;
 const PER_TRANSACTION = 100;
 
 describeWithKafka('ingest: the Kafka broker restarted mid-stream', () => {
+  let rig: IngestRig;
   let kafka: RestartableKafka;
-  let environment: AuditEnvironment;
   let producer: DataSource;
-  let audit: RunningService | undefined;
 
   beforeAll(async () => {
-    // A broker of this file's own: stopping the run's shared broker would break other suites.
-    kafka = await startRestartableKafka();
-    environment = await createAuditEnvironment({ KAFKA_BROKERS: kafka.brokers });
-    audit = await startService(auditService, { env: environment.env });
-    producer = await openProducer(environment);
+    // The rig's broker is this file's own: stopping the run's shared one would break other suites.
+    rig = await openIngestRig();
+    ({ kafka, producer } = rig);
+    await rig.start();
   }, 60_000);
 
   afterAll(async () => {
-    await audit?.stop();
-    await producer?.destroy();
-    await environment?.close();
-    await kafka?.close();
+    await rig?.close();
   });
 
   it('keeps producing and consuming through the restart: every event once, gapless, verified', async () => {

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { startService, type RunningService } from '@rampart/platform';
-import { startRestartableKafka, type RestartableKafka } from '@rampart/testing';
 import { describeWithKafka } from '@rampart/testing/jest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,12 +6,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataSource } from 'typeorm';
 import pg from 'pg';
-import { auditService } from '../audit.service.js';
-import { createAuditEnvironment, type AuditEnvironment } from '../testing/audit-harness.js';
+import type { AuditEnvironment } from '../testing/audit-harness.js';
 import {
   expectExactlyOnceAndVerified,
+  openIngestRig,
+  type IngestRig,
   logSize,
-  openProducer,
   produceLoginEvents,
   PRODUCER_APPLICATION,
   recordedCount,
@@ -55,28 +53,20 @@ const PAUSED_MID_BATCH = `
 describeWithKafka(
   'ingest: the audit consumer killed mid-batch (real Kafka, a real process)',
   () => {
-    let kafka: RestartableKafka;
+    let rig: IngestRig;
     let environment: AuditEnvironment;
     let producer: DataSource;
-    let restarted: RunningService | undefined;
 
     beforeAll(async () => {
-      // A broker of this file's own: its consumer group `audit.ingest` shares no partitions with
-      // another suite's audit service on the run's broker.
-      kafka = await startRestartableKafka();
-      environment = await createAuditEnvironment({
-        KAFKA_BROKERS: kafka.brokers,
+      rig = await openIngestRig({
         // The killed member's partitions are reassigned after this, not after 30 s.
         KAFKA_CONSUMER_SESSION_TIMEOUT_MS: '6000',
       });
-      producer = await openProducer(environment);
+      ({ environment, producer } = rig);
     }, 60_000);
 
     afterAll(async () => {
-      await restarted?.stop();
-      await producer?.destroy();
-      await environment?.close();
-      await kafka?.close();
+      await rig?.close();
     });
 
     it('loses nothing and records nothing twice: every event once, gapless, the chain verifies', async () => {
@@ -95,16 +85,7 @@ describeWithKafka(
       try {
         await waitUntil(async () => {
           if (child.exitCode !== null) throw new Error(`the service exited early:\n${output}`);
-          const started = await environment
-            .admin(
-              `SELECT 1 FROM audit_records WHERE event_type = 'rampart.audit.lifecycle.started'`,
-            )
-            // Until the service's migrations ran, there is no table to ask.
-            .catch((error: unknown) => {
-              if ((error as { code?: string }).code === '42P01') return [];
-              throw error;
-            });
-          return started.length > 0;
+          return rig.hasRecordedItsStart();
         }, 'the service to record its own start');
 
         await environment.admin(PAUSE_TRIGGER[0]!);
@@ -138,7 +119,7 @@ describeWithKafka(
       expect(await logSize(producer)).toBe(committedAtKill);
       expect(await recordedCount(producer, ids)).toBeLessThan(EVENTS);
 
-      restarted = await startService(auditService, { env: environment.env });
+      await rig.start();
       await waitUntil(
         async () => (await recordedCount(producer, ids)) === EVENTS,
         `all ${EVENTS} events after the restart`,

@@ -1,12 +1,19 @@
 import { expect } from '@jest/globals';
 import { LoginEvents } from '@rampart/contracts';
-import { createServiceDataSource, Outbox } from '@rampart/platform';
+import {
+  createServiceDataSource,
+  Outbox,
+  startService,
+  type RunningService,
+} from '@rampart/platform';
+import { startRestartableKafka, type RestartableKafka } from '@rampart/testing';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { verifyChain } from '../chain/chain-verifier.js';
 import { verifyTree } from '../checkpoints/merkle-verifier.js';
-import type { AuditEnvironment } from './audit-harness.js';
+import { auditService } from '../audit.service.js';
+import { createAuditEnvironment, type AuditEnvironment } from './audit-harness.js';
 
 /** Polls `condition` every 50 ms until it holds, or fails naming `what`. */
 export async function waitUntil(
@@ -119,4 +126,54 @@ export async function expectExactlyOnceAndVerified(
   expect(chain).toMatchObject({ valid: true, records: Number(span.total) });
   const tree = await verifyTree(producer);
   expect(tree.merkle).toMatchObject({ valid: true, leaves: Number(span.total) });
+}
+
+/**
+ * What an ingest reliability test runs on: a Kafka broker of its own (to stop it, or to keep the
+ * `audit.ingest` group's partitions away from another suite's audit service on the run's broker),
+ * the audit service's environment on it, and a producer connection. The service itself is started
+ * by the test (`start`), in this process, or not at all.
+ */
+export interface IngestRig {
+  readonly kafka: RestartableKafka;
+  readonly environment: AuditEnvironment;
+  readonly producer: DataSource;
+  /** Starts the audit service in this process; `close` stops it. */
+  start(): Promise<RunningService>;
+  /** Whether the service (in any process) has recorded its own start: the ingest is running. */
+  hasRecordedItsStart(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function openIngestRig(extraEnv: Record<string, string> = {}): Promise<IngestRig> {
+  const kafka = await startRestartableKafka();
+  const environment = await createAuditEnvironment({ KAFKA_BROKERS: kafka.brokers, ...extraEnv });
+  const producer = await openProducer(environment);
+  const services: RunningService[] = [];
+  return {
+    kafka,
+    environment,
+    producer,
+    async start() {
+      const service = await startService(auditService, { env: environment.env });
+      services.push(service);
+      return service;
+    },
+    async hasRecordedItsStart() {
+      const started = await environment
+        .admin(`SELECT 1 FROM audit_records WHERE event_type = 'rampart.audit.lifecycle.started'`)
+        .catch((error: unknown) => {
+          // Until the service's migrations ran, there is no table to ask.
+          if ((error as { code?: string }).code === '42P01') return [];
+          throw error;
+        });
+      return started.length > 0;
+    },
+    async close() {
+      for (const service of services) await service.stop();
+      await producer.destroy();
+      await environment.close();
+      await kafka.close();
+    },
+  };
 }
