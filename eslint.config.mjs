@@ -152,6 +152,9 @@ export default tseslint.config(
       'services/key-management/src/root-of-trust/**/*.ts',
       'services/identity/src/passwords/common-passwords.ts',
       'services/identity/src/mail/local-mailbox.ts',
+      // Archive bundles: under AUDIT_ARCHIVE_DIR, named by sequence range (ADR 0025).
+      'services/audit/src/retention/archiver.ts',
+      'services/audit/src/export/archive-bundle.ts',
     ],
     rules: { 'security/detect-non-literal-fs-filename': 'off' },
   },

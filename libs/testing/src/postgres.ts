@@ -57,7 +57,15 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     persistent: false,
     // PostgreSQL refuses to run as root; CI runs as root.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    // Tests trade durability for speed; a benchmark of durable writes sets
+    // RAMPART_TEST_POSTGRES_DURABLE=true to keep PostgreSQL's defaults (fsync, synchronous commit).
+    postgresFlags: [
+      '-c',
+      'max_connections=300',
+      ...(process.env['RAMPART_TEST_POSTGRES_DURABLE'] === 'true'
+        ? []
+        : ['-c', 'fsync=off', '-c', 'synchronous_commit=off']),
+    ],
     onLog: () => undefined,
     onError: () => undefined,
   });

@@ -2,6 +2,7 @@ import {
   AuditCheckpointEvents,
   AuditLifecycle,
   AuditQueryEvents,
+  AuditRetentionEvents,
   AuditStreamEvents,
 } from '@rampart/contracts';
 import { defineDataService } from '@rampart/platform';
@@ -13,16 +14,22 @@ import { exportRoutes } from './export/export.routes.js';
 import { queryRoutes } from './query/query.routes.js';
 import { proofRoutes } from './proofs/proofs.routes.js';
 import { verifyRoutes } from './verify/verify.routes.js';
+import { AUDIT_VERSION } from './version.js';
 
 export const auditService = defineDataService({
   name: 'audit',
-  version: '0.1.0',
+  version: AUDIT_VERSION,
   description: 'Tamper-evident audit log of every security event.',
   module: AuditModule,
   configSchema: auditConfigSchema,
   migrations: auditMigrations,
   startedEvent: AuditLifecycle.started,
-  produces: [AuditQueryEvents.performed, AuditStreamEvents.appended, AuditCheckpointEvents.signed],
+  produces: [
+    AuditQueryEvents.performed,
+    AuditStreamEvents.appended,
+    AuditCheckpointEvents.signed,
+    ...Object.values(AuditRetentionEvents),
+  ],
   consumers: [ingestConsumer],
   routes: [...verifyRoutes, ...proofRoutes, ...queryRoutes, ...exportRoutes],
 });

@@ -20,3 +20,16 @@ export {
   type MerkleVerifyResult,
   type TreeVerifyResult,
 } from './checkpoints/merkle-verifier.js';
+export {
+  verifyExportFile,
+  ExportFileError,
+  type ExportFileResult,
+  type FileMerkleResult,
+} from './export/export-file.js';
+export {
+  verifyArchiveDirectory,
+  archiveValid,
+  fileLines,
+  type ArchiveManifest,
+  type ArchiveVerifyResult,
+} from './export/archive-bundle.js';

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import {
   appendToChain,
   auditService,
@@ -17,14 +14,12 @@ import {
   type AuditRecord,
   type CheckpointPolicy,
 } from '@rampart/audit';
-import { keyManagementService } from '@rampart/key-management';
 import {
   createServiceDataSource,
   KmsClient,
   loadWorkloadSigner,
   openAndMigrate,
   startService,
-  type RunningService,
 } from '@rampart/platform';
 import {
   createTestDatabase,
@@ -34,6 +29,10 @@ import {
 } from '@rampart/platform/testing-support';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
+import {
+  startKeyManagement,
+  type KeyManagementUnderTest,
+} from './testing/key-management-under-test.js';
 
 /**
  * The audit log's checkpoints signed by the real key-management service: the Ed25519 key is
@@ -41,9 +40,8 @@ import type { DataSource } from 'typeorm';
  * only launchers may start two services side by side.)
  */
 describe('audit checkpoints signed through key-management', () => {
-  let kmsDatabase: TestDatabase;
   let auditDatabase: TestDatabase;
-  let kms: RunningService;
+  let kms: KeyManagementUnderTest;
   let kmsClient: KmsClient;
   let dataSource: DataSource;
   let keys: Awaited<ReturnType<typeof createTestWorkloadKeys>>;
@@ -73,24 +71,11 @@ describe('audit checkpoints signed through key-management', () => {
     );
 
   beforeAll(async () => {
-    kmsDatabase = await createTestDatabase('key_management');
     auditDatabase = await createTestDatabase('audit');
     keys = await createTestWorkloadKeys(['key-management', 'audit']);
-    const rootKeyFile = join(await mkdtemp(join(tmpdir(), 'rampart-audit-kms-')), 'root.key');
-    await writeFile(rootKeyFile, randomBytes(32), { mode: 0o600 });
-    kms = await startService(keyManagementService, {
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: kmsDatabase.url,
-        DATABASE_SCHEMA: kmsDatabase.schema,
-        WORKLOAD_KEY_FILE: keys.keyFile('key-management'),
-        WORKLOAD_TRUST_DIR: keys.trustDir,
-        KMS_ROOT_KEY_FILE: rootKeyFile,
-      },
-    });
+    kms = await startKeyManagement(keys);
     kmsClient = new KmsClient({
-      baseUrl: kms.url,
+      baseUrl: kms.service.url,
       signer: await loadWorkloadSigner('audit', keys.keyFile('audit')),
     });
     dataSource = createServiceDataSource({
@@ -106,7 +91,6 @@ describe('audit checkpoints signed through key-management', () => {
     await dataSource?.destroy();
     await kms?.stop();
     await auditDatabase?.drop();
-    await kmsDatabase?.drop();
   });
 
   it('signs checkpoints with a KMS-held Ed25519 key, every N records or T seconds, once per size', async () => {
@@ -171,7 +155,7 @@ describe('audit checkpoints signed through key-management', () => {
         WORKLOAD_KEY_FILE: keys.keyFile('audit'),
         WORKLOAD_TRUST_DIR: keys.trustDir,
         ...issuer.env(),
-        AUDIT_KMS_URL: kms.url,
+        AUDIT_KMS_URL: kms.service.url,
         AUDIT_LOG_ORIGIN: 'service.test/audit',
         AUDIT_CHECKPOINT_KEY: 'audit-service-checkpoints',
         AUDIT_CHECKPOINT_SECONDS: '1',

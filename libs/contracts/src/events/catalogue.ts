@@ -17,6 +17,7 @@ import { OidcClientEvents, OidcGrantEvents, OidcRequestEvents } from './identity
 import { ScimEvents } from './identity/scim.events.js';
 import { SessionEvents } from './identity/session.events.js';
 import { AuditQueryEvents, AuditStreamEvents } from './audit/audit.events.js';
+import { AuditRetentionEvents } from './audit/retention.events.js';
 
 /**
  * Every event Rampart produces. Adding an event means adding it here: `docs/events/` is generated
@@ -44,6 +45,7 @@ export const EVENT_CATALOGUE = [
   AuditStreamEvents.appended,
   AuditCheckpointEvents.signed,
   AuditIngestEvents.eventDeadLettered,
+  ...Object.values(AuditRetentionEvents),
 ] as const satisfies readonly EventDefinition[];
 
 export type CatalogueEvent = (typeof EVENT_CATALOGUE)[number];

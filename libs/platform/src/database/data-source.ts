@@ -61,3 +61,14 @@ export async function runPrepared<Row extends QueryResultRow>(
   const pool = (dataSource.driver as unknown as { master: Pool }).master;
   return (await pool.query<Row>({ name, text, values })).rows;
 }
+
+/**
+ * SQL for a `text[]` sent as one JSON array parameter (`JSON.stringify(strings)` bound to
+ * `placeholder`), in the array's order. For bulk inserts of long texts: node-postgres writes a
+ * `text[]` parameter as an array literal, escaping each string character by character, several
+ * times slower than `JSON.stringify` (14 µs against 2 µs for a 700-byte JSON document).
+ */
+export function textArrayFromJson(placeholder: string): string {
+  return `ARRAY(SELECT value FROM json_array_elements_text(${placeholder}::json)
+                 WITH ORDINALITY AS element(value, position) ORDER BY position)`;
+}

@@ -43,6 +43,13 @@ export interface ConsumerDefinition {
   /** First retry delay; doubles per attempt (default 100 ms). */
   retryBackoffMs?: number;
   /**
+   * The fast path for a consumer whose work is cheaper in bulk: called once per batch with every
+   * accepted event not yet settled, in order, instead of each event's handler. If it throws, the
+   * batch is settled the careful way with the per-event handlers, so both must have the same
+   * effect.
+   */
+  handleBatch?: BatchHandler;
+  /**
    * Called in the batch's transaction with the messages it dead-letters, after they are written
    * to the outbox: whatever it writes commits with them (an alert event, say). It must not fail
    * on any input, or the batch could never settle.
@@ -65,6 +72,12 @@ export interface DeadLetteredMessage {
   attempts: number;
 }
 
+/** Handles the accepted events of one batch, in order, inside the transaction that settles it. */
+export type BatchHandler = (
+  events: readonly CloudEventEnvelope[],
+  transaction: EntityManager,
+) => Promise<void>;
+
 export function defineConsumer(definition: ConsumerDefinition): ConsumerDefinition {
   const types = definition.handlers.map((subscription) => subscription.definition.type);
   if (new Set(types).size !== types.length) {
@@ -80,10 +93,22 @@ interface InboxRow {
   error: string | null;
 }
 
+/**
+ * Thrown by a handler that cannot run yet because something it depends on is unavailable (a KMS
+ * that does not answer). Retrying it a few times and dead-lettering the event would lose it for a
+ * consumer that must see every event (audit): instead the whole batch is rolled back and left
+ * unsettled, and the transport delivers it again later (Kafka refetches from the uncommitted
+ * offset, the in-process relay retries with its backoff).
+ */
+export class RetryBatchLaterError extends Error {
+  override readonly name = 'RetryBatchLaterError';
+}
+
 /** A handler failed on the fast path: the batch is rolled back and settled the careful way. */
 class FastPathFailure extends Error {
   constructor(
-    readonly eventId: string,
+    /** The event whose handler failed; undefined when a batch handler failed for them all. */
+    readonly eventId: string | undefined,
     readonly error: unknown,
   ) {
     super('handler failed on the fast path');
@@ -143,16 +168,22 @@ export class InboxConsumer implements Subscription {
     } catch (error) {
       if (!(error instanceof FastPathFailure)) throw error;
       this.logger.warn(
-        { err: error.error, eventId: error.eventId, attempt: 1, consumer: this.group },
-        'event handler failed',
+        {
+          err: error.error,
+          ...(error.eventId === undefined ? { batch: decoded.length } : { eventId: error.eventId }),
+          attempt: 1,
+          consumer: this.group,
+        },
+        error.eventId === undefined ? 'batch handler failed' : 'event handler failed',
       );
       await this.settle(decoded, heartbeat, error);
     }
   }
 
   /**
-   * One transaction settling the batch: the fast path when `careful` is undefined, else event by
-   * event with a savepoint and retries each, after the fast path failed on `careful.eventId`.
+   * One transaction settling the batch: the fast path when `careful` is undefined (the batch
+   * handler once, or each event's handler), else event by event with a savepoint and retries
+   * each, after the fast path failed on `careful.eventId` (on every event, for a batch handler).
    */
   private async settle(
     decoded: ReturnType<InboxConsumer['decode']>[],
@@ -166,6 +197,8 @@ export class InboxConsumer implements Subscription {
       );
       const settled: InboxRow[] = [];
       const deadLetters: DeadLetter[] = [];
+      const batchHandler = careful === undefined ? this.definition.handleBatch : undefined;
+      const accepted: CloudEventEnvelope[] = [];
       for (const item of decoded) {
         if (seen.has(item.eventId)) continue;
         seen.add(item.eventId);
@@ -177,6 +210,11 @@ export class InboxConsumer implements Subscription {
             attempts: 0,
           });
           settled.push(this.row(item, 'dead-lettered', item.reason));
+          continue;
+        }
+        if (batchHandler) {
+          accepted.push(item.event);
+          settled.push(this.row(item, 'handled', null));
           continue;
         }
         if (careful === undefined) {
@@ -202,6 +240,15 @@ export class InboxConsumer implements Subscription {
             attempts: this.maxAttempts,
           });
           settled.push(this.row(item, 'dead-lettered', outcome.reason));
+        }
+        await heartbeat();
+      }
+      if (batchHandler && accepted.length > 0) {
+        try {
+          await batchHandler(accepted, transaction);
+        } catch (error) {
+          if (error instanceof RetryBatchLaterError) throw error;
+          throw new FastPathFailure(undefined, error);
         }
         await heartbeat();
       }
@@ -255,6 +302,7 @@ export class InboxConsumer implements Subscription {
         handler(event as EventOf<EventDefinition>, transaction),
       );
     } catch (error) {
+      if (error instanceof RetryBatchLaterError) throw error;
       throw new FastPathFailure(eventId, error);
     }
   }
@@ -282,6 +330,8 @@ export class InboxConsumer implements Subscription {
       } catch (error) {
         lastError = error;
         await transaction.query('ROLLBACK TO SAVEPOINT inbox_event');
+        // The whole transaction is rolled back by the throw: nothing of the batch is settled.
+        if (error instanceof RetryBatchLaterError) throw error;
         this.logger.warn(
           { err: error, eventId: event.id, type: event.type, attempt, consumer: this.group },
           'event handler failed',

@@ -2,15 +2,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { deadLetterTopic } from '@rampart/contracts';
 import { probeEvents } from '@rampart/testing';
 import { describeWithKafka } from '@rampart/testing/jest';
 import { createTestDatabase, type TestDatabase } from '../testing-support/test-database.js';
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
 import { createLogger } from '../telemetry/logger.js';
-import { InvalidEventError } from './event-factory.js';
-import { defineConsumer, on } from './inbox-consumer.js';
+import type { EventOf } from '@rampart/contracts';
+import { createEvent, InvalidEventError } from './event-factory.js';
+import { defineConsumer, InboxConsumer, on, RetryBatchLaterError } from './inbox-consumer.js';
 import { Messaging } from './messaging.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { CreateMessagingTables1764000000000 } from './messaging.migration.js';
@@ -26,12 +27,14 @@ interface Harness {
   messaging: Messaging;
   probe: ReturnType<typeof probeEvents>;
   attempts: Map<string, number>;
+  /** The size of every batch the batch handler was given (with `batch: true`). */
+  batchSizes: number[];
 }
 
 /** Producer and consumer share one service database here; the consumer writes `applied` rows. */
 async function harness(
   transport: EventTransport,
-  options: { maxAttempts?: number } = {},
+  options: { maxAttempts?: number; batch?: boolean } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase('svc');
   const dataSource = createServiceDataSource({
@@ -46,10 +49,34 @@ async function harness(
   );
   const probe = probeEvents(randomBytes(4).toString('hex'));
   const attempts = new Map<string, number>();
+  const batchSizes: number[] = [];
   const consumer = defineConsumer({
     name: `test-consumer-${randomBytes(3).toString('hex')}`,
     maxAttempts: options.maxAttempts ?? 3,
     retryBackoffMs: 10,
+    // The bulk path writes every event of the batch in one statement, and fails the whole batch
+    // when one of its events is meant to fail: the per-event handler then settles them.
+    ...(options.batch
+      ? {
+          handleBatch: async (envelopes, transaction) => {
+            // Validated by the inbox against the consumer's only event type.
+            const events = envelopes as readonly EventOf<typeof probe.recorded>[];
+            batchSizes.push(events.length);
+            if (events.some((event) => event.data.failUntilAttempt !== undefined)) {
+              throw new Error('planned batch failure');
+            }
+            await transaction.query(
+              `INSERT INTO applied (event_id, subject, sequence)
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[])`,
+              [
+                events.map((event) => event.id),
+                events.map((event) => event.subject),
+                events.map((event) => event.data.sequence),
+              ],
+            );
+          },
+        }
+      : {}),
     handlers: [
       on(probe.recorded, async (event, transaction) => {
         const attempt = (attempts.get(event.id) ?? 0) + 1;
@@ -77,7 +104,7 @@ async function harness(
     relay: { pollIntervalMs: 50 },
   });
   await messaging.start();
-  return { database, dataSource, messaging, probe, attempts };
+  return { database, dataSource, messaging, probe, attempts, batchSizes };
 }
 
 async function produce(
@@ -312,6 +339,165 @@ describe('in-process transport', () => {
   });
 });
 
+describe('in-process transport with a batch handler', () => {
+  let h: Harness;
+  const transport = new InProcessTransport();
+  beforeAll(async () => {
+    h = await harness(transport, { batch: true });
+    await transport.start();
+    h.messaging.startRelay();
+  });
+  afterAll(() => teardown(h, transport));
+
+  it('hands a batch to the batch handler whole, never to the per-event handler', async () => {
+    await produce(
+      h,
+      Array.from({ length: 40 }, (_, i) => ({ subject: `b${i % 2}`, sequence: i })),
+    );
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.length >= 40,
+    );
+    expect(rows).toHaveLength(40);
+    expect(h.batchSizes.reduce((sum, size) => sum + size, 0)).toBe(40);
+    expect(Math.max(...h.batchSizes)).toBeGreaterThan(1);
+    expect(h.attempts.size).toBe(0);
+  });
+
+  it('settles a failing batch event by event: the others applied once, the poison dead-lettered', async () => {
+    await produce(h, [
+      { subject: 'batch-ok', sequence: 1 },
+      { subject: 'batch-poison', sequence: 1, failUntilAttempt: 99 },
+      { subject: 'batch-ok', sequence: 2 },
+    ]);
+    const rows = await waitFor(
+      () => appliedRows(h),
+      (r) => r.filter((row) => row.subject === 'batch-ok').length >= 2,
+    );
+    expect(rows.filter((row) => row.subject === 'batch-ok').map((row) => row.sequence)).toEqual([
+      1, 2,
+    ]);
+    expect(rows.map((row) => row.subject)).not.toContain('batch-poison');
+    const dead = await waitFor(
+      () =>
+        h.dataSource.query<{ headers: Record<string, string> }[]>(
+          `SELECT headers FROM outbox WHERE topic = $1`,
+          [deadLetterTopic(h.probe.topic.name)],
+        ),
+      (r) => r.length > 0,
+    );
+    expect(dead).toHaveLength(1);
+    // Every per-event attempt was made: the batch failure names no single event.
+    expect(dead[0]!.headers['rampart-dlq-attempts']).toBe('3');
+    expect(dead[0]!.headers['rampart-dlq-reason']).toContain('planned failure 3');
+  });
+});
+
+describe('a handler waiting for a dependency (RetryBatchLaterError)', () => {
+  let h: Harness;
+  const transport = new InProcessTransport();
+  beforeAll(async () => {
+    h = await harness(transport);
+  });
+  afterAll(() => teardown(h, transport));
+
+  it.each([
+    ['per-event handlers', false],
+    ['a batch handler', true],
+  ])(
+    'leaves the whole batch unsettled, fast path (%s) and careful path alike, until it can run',
+    async (_, withBatchHandler) => {
+      let dependencyUp = false;
+      const attempts = new Map<string, number>();
+      const apply = async (
+        event: EventOf<Harness['probe']['recorded']>,
+        transaction: EntityManager,
+      ) => {
+        const attempt = (attempts.get(event.id) ?? 0) + 1;
+        attempts.set(event.id, attempt);
+        if (event.subject === 'needs-dependency' && !dependencyUp) {
+          throw new RetryBatchLaterError('the dependency is down');
+        }
+        if (event.data.failUntilAttempt !== undefined && attempt <= event.data.failUntilAttempt) {
+          throw new Error(`planned failure ${attempt}`);
+        }
+        await transaction.query(
+          `INSERT INTO applied (event_id, subject, sequence) VALUES ($1, $2, $3)`,
+          [event.id, event.subject, event.data.sequence],
+        );
+      };
+      const name = `test-waiting-${withBatchHandler ? 'batch' : 'events'}`;
+      const consumer = new InboxConsumer(
+        defineConsumer({
+          name,
+          retryBackoffMs: 10,
+          handlers: [on(h.probe.recorded, apply)],
+          ...(withBatchHandler
+            ? {
+                handleBatch: async (events, transaction) => {
+                  for (const event of events) {
+                    await apply(event as EventOf<Harness['probe']['recorded']>, transaction);
+                  }
+                },
+              }
+            : {}),
+        }),
+        h.dataSource,
+        h.database.schema,
+        logger,
+      );
+      const message = (subject: string, data: { sequence: number; failUntilAttempt?: number }) => {
+        const event = createEvent('test', h.probe.recorded, {
+          subject,
+          tenant: 'default',
+          data,
+        });
+        return {
+          topic: h.probe.topic.name,
+          key: subject,
+          value: JSON.stringify(event),
+          headers: {},
+          position: `0/${data.sequence}`,
+        };
+      };
+      // The first event fails once (the batch goes the careful way), then the second must wait.
+      const batch = [
+        message('flaky-first', { sequence: 1, failUntilAttempt: 1 }),
+        message('needs-dependency', { sequence: 2 }),
+      ];
+      const settled = () => h.dataSource.query(`SELECT 1 FROM inbox WHERE consumer = $1`, [name]);
+      const applied = async () =>
+        (await appliedRows(h)).filter((row) =>
+          ['flaky-first', 'needs-dependency'].includes(row.subject),
+        );
+      // Alone on the fast path, and behind a failing event on the careful path.
+      for (const messages of [[batch[1]!], batch]) {
+        await expect(consumer.handleBatch(messages, () => Promise.resolve())).rejects.toThrow(
+          RetryBatchLaterError,
+        );
+        expect(await settled()).toEqual([]);
+        expect(await applied()).toEqual([]);
+        expect(await h.dataSource.query(`SELECT 1 FROM outbox WHERE topic LIKE '%.dlq'`)).toEqual(
+          [],
+        );
+      }
+      // Each try ran each handler once: a waiting handler is not retried in place, and a batch
+      // handler that waits does not send the batch the careful way first.
+      expect(attempts.size).toBe(2);
+      expect([...attempts.values()]).toEqual([2, 2]);
+
+      dependencyUp = true;
+      await consumer.handleBatch(batch, () => Promise.resolve());
+      expect((await applied()).map((row) => row.subject).sort()).toEqual([
+        'flaky-first',
+        'needs-dependency',
+      ]);
+      expect(await settled()).toHaveLength(2);
+      await h.dataSource.query(`DELETE FROM applied`);
+    },
+  );
+});
+
 describeWithKafka('kafka transport (real broker)', (brokers) => {
   const transports: EventTransport[] = [];
   const harnesses: Harness[] = [];
@@ -368,6 +554,27 @@ describeWithKafka('kafka transport (real broker)', (brokers) => {
     await consumer.disconnect();
     return seen;
   }
+
+  it('publishes more than a broker request may hold, in order, one request after the other', async () => {
+    const transport = kafkaTransport();
+    await transport.start();
+    const topic = `rampart.test.large-${randomBytes(3).toString('hex')}.v1`;
+    await transport.ensureTopics([topic]);
+    // 1,200 messages of 2 KiB under one key: 2.4 MiB for one partition, over the broker's 1 MiB.
+    const padding = 'x'.repeat(2_048);
+    await transport.publish(
+      Array.from({ length: 1_200 }, (_, index) => ({
+        topic,
+        key: 'one-partition',
+        value: JSON.stringify({ index, padding }),
+        headers: { 'content-type': 'application/json' },
+      })),
+    );
+    const received = await readAll(topic, 1_200);
+    expect(
+      received.map((message) => (JSON.parse(message.value) as { index: number }).index),
+    ).toEqual(Array.from({ length: 1_200 }, (_, index) => index));
+  });
 
   afterEach(async () => {
     const finished = harnesses.splice(0);

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { EventDefinition } from '@rampart/contracts';
+import { textArrayFromJson } from '../database/data-source.js';
 import { createEvent, type NewEvent } from './event-factory.js';
 
 const CLOUDEVENTS_HEADERS = JSON.stringify({ 'content-type': 'application/cloudevents+json' });
@@ -58,7 +59,7 @@ export class Outbox {
       `WITH written AS (
          INSERT INTO outbox (event_id, topic, message_key, payload, headers)
          SELECT event_id, topic, message_key, payload, headers
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+           FROM unnest($1::uuid[], $2::text[], $3::text[], ${textArrayFromJson('$4')}, $5::jsonb[])
                 WITH ORDINALITY AS row(event_id, topic, message_key, payload, headers, position)
           ORDER BY position
          RETURNING 1)
@@ -67,7 +68,7 @@ export class Outbox {
         envelopes.map(({ envelope }) => envelope.id),
         envelopes.map(({ topic }) => topic),
         envelopes.map(({ envelope }) => envelope.subject),
-        envelopes.map(({ envelope }) => JSON.stringify(envelope)),
+        JSON.stringify(envelopes.map(({ envelope }) => JSON.stringify(envelope))),
         envelopes.map(() => CLOUDEVENTS_HEADERS),
         outboxChannel(this.schema),
       ],

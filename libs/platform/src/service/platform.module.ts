@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { SERVICE_CONFIG, type BaseConfig } from '../config/config.js';
 import { HealthController, READINESS_CHECKS, type ReadinessCheck } from '../health/health.js';
 import { Outbox } from '../messaging/outbox.js';
+import type { EventTransport } from '../messaging/transport.js';
 import { buildOpenApiDocument, type OpenApiSpec } from '../openapi/openapi.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Public } from '../workload/access.decorators.js';
@@ -13,6 +14,11 @@ import { WorkloadSigner, WorkloadVerifier } from '../workload/workload-identity.
 import { serviceInfoController } from './service-info.controller.js';
 
 export const LOGGER = Symbol('rampart.logger');
+/**
+ * The service's event transport, for a publisher that does not go through the outbox because its
+ * own table is already ordered and durable (the audit log's stream, published from the chain).
+ */
+export const EVENT_TRANSPORT = Symbol('rampart.event-transport');
 
 export interface PlatformModuleOptions {
   config: BaseConfig;
@@ -27,6 +33,7 @@ export interface PlatformModuleOptions {
   serviceInfoPath?: string;
   dataSource?: DataSource;
   outbox?: Outbox;
+  transport?: EventTransport;
 }
 
 function openApiController(path: string, document: Record<string, unknown>): Type {
@@ -63,6 +70,8 @@ export class PlatformModule {
     ];
     if (options.dataSource) providers.push({ provide: DataSource, useValue: options.dataSource });
     if (options.outbox) providers.push({ provide: Outbox, useValue: options.outbox });
+    if (options.transport)
+      providers.push({ provide: EVENT_TRANSPORT, useValue: options.transport });
     return {
       module: PlatformModule,
       controllers: [
@@ -86,6 +95,7 @@ export class PlatformModule {
         READINESS_CHECKS,
         ...(options.dataSource ? [DataSource] : []),
         ...(options.outbox ? [Outbox] : []),
+        ...(options.transport ? [EVENT_TRANSPORT] : []),
       ],
     };
   }

@@ -96,7 +96,13 @@ export async function startService(
             description: definition.description,
             routes: definition.routes,
           },
-          ...(data ? { dataSource: data.dataSource, outbox: data.messaging.outbox } : {}),
+          ...(data
+            ? {
+                dataSource: data.dataSource,
+                outbox: data.messaging.outbox,
+                transport: data.messaging.transport,
+              }
+            : {}),
         }),
         definition.module,
       ],

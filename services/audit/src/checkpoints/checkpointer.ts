@@ -19,6 +19,7 @@ import { verifierKey, type NoteSigner } from '../transparency/checkpoint.js';
 import { signCheckpointIfDue, type CheckpointPolicy } from './checkpoint-store.js';
 import { logOrigin } from './checkpoint.config.js';
 import { kmsNoteSigner } from './kms-note-signer.js';
+import { RepeatingTask } from './repeating-task.js';
 
 /** How often each replica looks whether a checkpoint is due. */
 const TICK_MS = 1_000;
@@ -34,8 +35,7 @@ export class Checkpointer implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly policy: CheckpointPolicy;
   private kms: KmsClient | undefined;
   private signer: { note: NoteSigner; verifierKey: string } | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private task: RepeatingTask | undefined;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: AuditConfig,
@@ -62,15 +62,11 @@ export class Checkpointer implements OnApplicationBootstrap, OnApplicationShutdo
       return;
     }
     this.kms = new KmsClient({ baseUrl: this.config.AUDIT_KMS_URL, signer: this.workloadSigner });
-    this.timer = setInterval(() => {
-      this.running ??= this.tick().finally(() => (this.running = undefined));
-    }, TICK_MS);
-    this.timer.unref();
+    this.task = new RepeatingTask(() => this.tick(), TICK_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.task?.stop();
     await this.kms?.close();
   }
 

@@ -1,7 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { auditChainRepository } from '../chain/audit-chain.repository.js';
-import { openCheckpoint, parseCheckpointText } from '../transparency/checkpoint.js';
-import { leafData } from '../transparency/merkle-store.js';
+import {
+  openCheckpoint,
+  parseCheckpointText,
+  type Checkpoint,
+} from '../transparency/checkpoint.js';
+import { storedLeafHash } from '../transparency/merkle-store.js';
 import { MemoryMerkleTree, rootHash } from '../transparency/merkle-tree.js';
 import { checkpointStore } from './checkpoint-store.js';
 
@@ -28,7 +32,8 @@ export type CheckpointsVerifyResult =
   | {
       valid: false;
       firstBadSize: number;
-      problem: 'signature' | 'root' | 'note' | 'beyond-log';
+      /** `outside-file`: only from an export, a checkpoint of the records before the file's. */
+      problem: 'signature' | 'root' | 'note' | 'beyond-log' | 'outside-file';
     };
 
 export interface TreeVerifyResult {
@@ -64,7 +69,7 @@ async function rebuild(transaction: EntityManager, batchSize: number): Promise<M
   let after: number | null = null;
   for (;;) {
     const rows = await auditChainRepository.readAfter(transaction, after, batchSize);
-    for (const row of rows) tree.append(leafData(row.sequence, row.previousHash, row.record));
+    for (const row of rows) tree.appendLeafHash(storedLeafHash(row));
     if (rows.length < batchSize) return tree;
     after = rows.at(-1)!.sequence;
   }
@@ -131,6 +136,34 @@ async function checkRows(
   return { valid: true, leaves: tree.size, root: rootHash(tree).toString('hex') };
 }
 
+/**
+ * A checkpoint's note read as the checkpoint of `size`: `note` when its text does not parse or
+ * names another size, `signature` when `verifierKey` is given and does not open it.
+ */
+export function openCheckpointNote(
+  note: string,
+  size: number,
+  verifierKey: string | undefined,
+): Checkpoint | 'note' | 'signature' {
+  const end = note.indexOf('\n\n');
+  let text: Checkpoint;
+  try {
+    if (end < 0) return 'note';
+    text = parseCheckpointText(note.slice(0, end + 1));
+  } catch {
+    return 'note';
+  }
+  if (text.size !== size) return 'note';
+  if (verifierKey !== undefined) {
+    try {
+      openCheckpoint(note, verifierKey);
+    } catch {
+      return 'signature';
+    }
+  }
+  return text;
+}
+
 async function checkCheckpoints(
   transaction: EntityManager,
   tree: MemoryMerkleTree,
@@ -145,27 +178,13 @@ async function checkCheckpoints(
     for (const checkpoint of batch) {
       const fail = (problem: 'signature' | 'root' | 'note' | 'beyond-log') =>
         ({ valid: false, firstBadSize: checkpoint.size, problem }) as const;
-      const end = checkpoint.note.indexOf('\n\n');
-      let text;
-      try {
-        if (end < 0) return fail('note');
-        text = parseCheckpointText(checkpoint.note.slice(0, end + 1));
-      } catch {
-        return fail('note');
-      }
+      const opened = openCheckpointNote(checkpoint.note, checkpoint.size, verifierKey);
+      if (typeof opened === 'string') return fail(opened);
       if (
-        text.size !== checkpoint.size ||
-        !text.root.equals(checkpoint.root) ||
-        text.time?.getTime() !== checkpoint.time.getTime()
+        !opened.root.equals(checkpoint.root) ||
+        opened.time?.getTime() !== checkpoint.time.getTime()
       ) {
         return fail('note');
-      }
-      if (verifierKey !== undefined) {
-        try {
-          openCheckpoint(checkpoint.note, verifierKey);
-        } catch {
-          return fail('signature');
-        }
       }
       if (checkpoint.size > tree.size) return fail('beyond-log');
       if (!rootHash(tree, checkpoint.size).equals(checkpoint.root)) return fail('root');

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appendToChain } from '../chain/chain-appender.js';
 import { entryHash } from '../chain/chain-hash.js';
+import { verifyExportFile } from './export-file.js';
 import { startAudit, type AuditHarness } from '../testing/audit-harness.js';
 import { testRecord } from '../testing/records.js';
 
@@ -81,6 +83,23 @@ describe('GET /audit/v1/export (NDJSON for SIEMs)', () => {
     const beyond = await download('?after=100000');
     expect(beyond.response.status).toBe(200);
     expect(beyond.text).toBe('');
+  });
+
+  it('with proofs=true, begins with the tree frontier so that the file rebuilds the tree', async () => {
+    const { response, text } = await download('?after=3&limit=4&proofs=true');
+    expect(response.status).toBe(200);
+    const [first, ...records] = text.split('\n').filter((line) => line.length > 0);
+    expect(JSON.parse(first!)).toMatchObject({ frontier: { size: 3 } });
+    expect(records.map((line) => (JSON.parse(line) as Line).sequence)).toEqual([4, 5, 6, 7]);
+    const verify = (file: string) =>
+      verifyExportFile(Readable.from(file.split('\n')) as AsyncIterable<string>);
+    const verified = await verify(text);
+    expect(verified.chain).toMatchObject({ valid: true, records: 4, pruned: 0 });
+    // The frontier stands for records 1 to 3: the root is the one the whole prefix gives.
+    const whole = await verify((await download('?limit=7')).text);
+    expect(whole.merkle).toMatchObject({ checked: true, leaves: 7 });
+    expect(verified.merkle).toEqual(whole.merkle);
+    expect((await download('?proofs=yes')).response.status).toBe(400);
   });
 
   it('is audited as an export: who, the range and the count', async () => {

@@ -6,7 +6,7 @@ export const exportRoutes: OpenApiRoute[] = [
     path: '/audit/v1/export',
     operationId: 'exportAuditRecords',
     summary:
-      'Records after a sequence number as an NDJSON file for SIEM import, one {sequence, previousHash, hash, record} per line (query: after, limit up to 10000; access token with audit:read; audited).',
+      'Records after a sequence number as an NDJSON file for SIEM import, one {sequence, previousHash, hash, record} per line, a pruned record as its tombstone (query: after, limit up to 10000, proofs=true to begin with the Merkle frontier and the signed checkpoints in range; access token with audit:read; audited).',
     security: 'token',
     responses: {
       200: { description: 'application/x-ndjson: one record per line, in sequence order.' },

@@ -14,13 +14,21 @@ import {
   createLogger,
   createServiceDataSource,
   InboxConsumer,
+  loadWorkloadSigner,
   openAndMigrate,
+  RetryBatchLaterError,
   type IncomingMessage,
 } from '@rampart/platform';
-import { createTestDatabase, type TestDatabase } from '@rampart/platform/testing-support';
+import {
+  createTestDatabase,
+  createTestWorkloadKeys,
+  type TestDatabase,
+} from '@rampart/platform/testing-support';
 import type { DataSource } from 'typeorm';
 import { auditService } from '../audit.service.js';
 import { entryHash, GENESIS_HASH } from '../chain/chain-hash.js';
+import { auditConfigSchema } from '../config/audit.config.js';
+import { PersonalData } from '../personal-data/personal-data.service.js';
 import { ingestConsumer } from './ingest.consumer.js';
 
 const logger = createLogger('audit-test', 'silent');
@@ -62,6 +70,7 @@ describe('ingest: events from the inbox into the chain', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
   let consumer: InboxConsumer;
+  let personalData: PersonalData;
 
   beforeAll(async () => {
     database = await createTestDatabase('audit');
@@ -72,9 +81,26 @@ describe('ingest: events from the inbox into the chain', () => {
     });
     await openAndMigrate(dataSource);
     consumer = new InboxConsumer(ingestConsumer, dataSource, database.schema, logger);
+    // Without AUDIT_KMS_URL (development): records as mapped. With a KMS, see all-in-one's
+    // audit-personal-data.integration-spec.ts.
+    const keys = await createTestWorkloadKeys(['audit']);
+    const config = auditConfigSchema.parse({
+      PORT: '0',
+      DATABASE_URL: database.url,
+      WORKLOAD_KEY_FILE: keys.keyFile('audit'),
+      WORKLOAD_TRUST_DIR: keys.trustDir,
+    });
+    personalData = new PersonalData(
+      config,
+      logger,
+      dataSource,
+      await loadWorkloadSigner('audit', keys.keyFile('audit')),
+    );
+    personalData.onModuleInit();
   });
 
   afterAll(async () => {
+    await personalData?.onApplicationShutdown();
     await dataSource?.destroy();
     await database?.drop();
   });
@@ -237,5 +263,31 @@ describe('ingest: events from the inbox into the chain', () => {
       status: 'Failure',
       status_detail: (alert.data as { reason: string }).reason,
     });
+  });
+
+  it('leaves a batch unsettled, neither recorded nor dead-lettered, while the service is not running', async () => {
+    // Not started yet, or stopping: nothing to protect the records with.
+    await personalData.onApplicationShutdown();
+    const before = await rows();
+    const early = event(LoginEvents.succeeded, accountId, { accountId, ip: '203.0.113.9' });
+    await expect(consumer.handleBatch([early.message], () => Promise.resolve())).rejects.toThrow(
+      RetryBatchLaterError,
+    );
+    expect(await rows()).toEqual(before);
+    // Not dead-lettered either: the outbox holds nothing that names it.
+    expect(
+      await dataSource.query(`SELECT 1 FROM outbox WHERE payload LIKE $1`, [`%${early.event.id}%`]),
+    ).toEqual([]);
+    expect(
+      await dataSource.query(`SELECT 1 FROM inbox WHERE event_id = $1`, [early.event.id]),
+    ).toEqual([]);
+
+    // Started (Nest's onModuleInit): the same batch, delivered again, is recorded.
+    personalData.onModuleInit();
+    await consumer.handleBatch([early.message], () => Promise.resolve());
+    expect((await rows()).map((row) => row.event_id)).toEqual([
+      ...before.map((row) => row.event_id),
+      early.event.id,
+    ]);
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import {
   AccountEvents,
   AuditLifecycle,
+  AuditQueryEvents,
   EVENT_CATALOGUE,
   KeyAccessEvents,
   KeyEvents,
@@ -16,12 +18,41 @@ import {
   type EventDefinition,
 } from '@rampart/contracts';
 import { createEvent } from '@rampart/platform';
+import type { AuditRecord } from '../chain/audit-record.js';
 import { canonicalJson } from '../chain/chain-hash.js';
+import { Pseudonyms } from '../personal-data/pseudonyms.js';
+import {
+  detailsOf,
+  protectRecord,
+  type DataSubjectOfRecord,
+} from '../personal-data/record-protection.js';
 import { EVENT_CLASSES, OCSF_CLASSES, toAuditRecord } from './ocsf-mapping.js';
 
 const loggedAt = new Date('2026-11-28T12:00:01.500Z');
 const accountId = '3f1c2a52-7f0e-4d57-9d3b-1b2c3d4e5f60';
 const userId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+/** A key decrypted by a workload: an event without any person. */
+const workloadKeyAccess = () =>
+  event(KeyAccessEvents.accessed, 'ring-1', {
+    ring: 'ring-1',
+    operation: 'decrypt',
+    caller: { kind: 'workload', id: 'consent' },
+    outcome: 'ok',
+    calls: 3,
+    firstAt: '2026-11-28T11:59:00.000Z',
+    lastAt: '2026-11-28T12:00:00.000Z',
+  });
+
+/** The audit service starting: an event without any person. */
+const serviceStarted = () =>
+  event(AuditLifecycle.started, 'audit', {
+    service: 'audit',
+    instanceId: 'i-1',
+    version: '0.1.0',
+    mode: 'distributed',
+    transport: 'kafka',
+  });
 
 function event<D extends EventDefinition>(
   definition: D,
@@ -112,31 +143,11 @@ describe('OCSF mapping', () => {
     expect(scim.actor).toEqual({ user: { uid: 'admin-7' }, app_uid: 'provisioner' });
     expect(scim.status).toBe('Success');
 
-    const access = toAuditRecord(
-      event(KeyAccessEvents.accessed, 'ring-1', {
-        ring: 'ring-1',
-        operation: 'decrypt',
-        caller: { kind: 'workload', id: 'consent' },
-        outcome: 'ok',
-        calls: 3,
-        firstAt: '2026-11-28T11:59:00.000Z',
-        lastAt: '2026-11-28T12:00:00.000Z',
-      }),
-      loggedAt,
-    );
+    const access = toAuditRecord(workloadKeyAccess(), loggedAt);
     expect(access.actor).toEqual({ app_name: 'consent' });
     expect(access.status).toBe('Success');
 
-    const started = toAuditRecord(
-      event(AuditLifecycle.started, 'audit', {
-        service: 'audit',
-        instanceId: 'i-1',
-        version: '0.1.0',
-        mode: 'distributed',
-        transport: 'kafka',
-      }),
-      loggedAt,
-    );
+    const started = toAuditRecord(serviceStarted(), loggedAt);
     expect(started.actor).toEqual({ app_name: 'audit' });
     expect(started.src_endpoint).toBeUndefined();
   });
@@ -235,5 +246,175 @@ describe('OCSF mapping', () => {
       loggedAt,
     );
     expect(record).toMatchObject({ class_uid: 6003, activity_name: 'new' });
+  });
+});
+
+describe("OCSF mapping, as stored: identifiers pseudonymised, a person's details sealed", () => {
+  const pseudonyms = new Pseudonyms(1, randomBytes(32));
+  /** What the sealing was asked for; the "envelope" is a tagged copy, opened by `open` below. */
+  const sealing = () => {
+    const calls: { subject: DataSubjectOfRecord; details: unknown }[] = [];
+    const seal = (subject: DataSubjectOfRecord, details: Buffer) => {
+      calls.push({ subject, details: JSON.parse(details.toString('utf8')) });
+      return Promise.resolve(Buffer.concat([Buffer.from('sealed:'), details]));
+    };
+    return { calls, seal };
+  };
+  const open = (envelope: Buffer) =>
+    Promise.resolve(
+      envelope.subarray(0, 7).toString() === 'sealed:' ? envelope.subarray(7) : undefined,
+    );
+  const stored = async (envelope: CloudEventEnvelope) => {
+    const { calls, seal } = sealing();
+    const record = await protectRecord(
+      toAuditRecord(envelope, loggedAt),
+      envelope,
+      pseudonyms,
+      seal,
+    );
+    return { record, calls, text: canonicalJson(record) };
+  };
+
+  it('makes pseudonyms of a keyed HMAC: stable per tenant and identifier, unlinkable without the key', () => {
+    const pseudonym = pseudonyms.of('acme', accountId);
+    expect(pseudonym).toMatch(/^ps_[A-Za-z0-9_-]{32}$/);
+    expect(pseudonyms.of('acme', accountId)).toBe(pseudonym);
+    expect(pseudonyms.of('other', accountId)).not.toBe(pseudonym);
+    expect(pseudonyms.of('acme', userId)).not.toBe(pseudonym);
+    expect(new Pseudonyms(1, randomBytes(32)).of('acme', accountId)).not.toBe(pseudonym);
+    // The separator keeps tenant and identifier apart (a tenant never holds NUL: see the mapping).
+    expect(pseudonyms.of('ab', 'c')).not.toBe(pseudonyms.of('a', 'bc'));
+  });
+
+  it('stores a sign-in with the account pseudonymised and its data and IP sealed under the account', async () => {
+    const signIn = event(LoginEvents.failed, accountId, {
+      accountId,
+      reason: 'bad-password',
+      ip: '203.0.113.7',
+      userAgent: 'curl/8',
+    });
+    const { record, calls, text } = await stored(signIn);
+    const pseudonym = pseudonyms.of('acme', accountId);
+    expect(record['actor']).toEqual({ user: { uid: pseudonym } });
+    expect(record.target).toEqual({ uid: pseudonym, type: 'login' });
+    expect(record['src_endpoint']).toBeUndefined();
+    expect(record['status_detail']).toBe('bad-password');
+    expect(calls).toEqual([
+      {
+        subject: { tenant: 'acme', subject: accountId },
+        details: {
+          data: { accountId, reason: 'bad-password', ip: '203.0.113.7', userAgent: 'curl/8' },
+          src_endpoint: { ip: '203.0.113.7' },
+        },
+      },
+    ]);
+    expect(record['unmapped']).toEqual({
+      source: '/rampart/identity',
+      time: signIn.time,
+      pseudonym_key: 1,
+      encrypted_data: expect.any(String),
+    });
+    for (const raw of [accountId, '203.0.113.7', 'curl/8']) expect(text).not.toContain(raw);
+    expect(await detailsOf(record, open)).toEqual(calls[0]!.details);
+  });
+
+  it('seals SCIM data under the user it is about, and names the provisioner by pseudonym', async () => {
+    const created = event(ScimEvents.userCreated, userId, {
+      actor: { subject: 'admin-7', clientId: 'provisioner' },
+      userId,
+      userName: 'grace',
+      active: true,
+      passwordSet: true,
+    });
+    const { record, calls, text } = await stored(created);
+    expect(record['actor']).toEqual({
+      user: { uid: pseudonyms.of('acme', 'admin-7') },
+      app_uid: 'provisioner',
+    });
+    expect(record.target.uid).toBe(pseudonyms.of('acme', userId));
+    expect(calls.map((call) => call.subject)).toEqual([{ tenant: 'acme', subject: userId }]);
+    for (const raw of [userId, 'admin-7', 'grace']) expect(text).not.toContain(raw);
+  });
+
+  it('seals a grant revocation under the account it names, keeping the grant id readable', async () => {
+    const revoked = event(OidcGrantEvents.revoked, 'grant-1', {
+      grantId: 'grant-1',
+      clientId: 'app',
+      accountId,
+      reason: 'logout',
+    });
+    const { record, calls, text } = await stored(revoked);
+    expect(record.target).toEqual({ uid: 'grant-1', type: 'oidc-grant' });
+    expect(calls.map((call) => call.subject.subject)).toEqual([accountId]);
+    expect(text).not.toContain(accountId);
+  });
+
+  it('treats the asker of a query as its subject: one pseudonym, details under their key', async () => {
+    const query = event(
+      AuditQueryEvents.performed,
+      'user:alice',
+      {
+        operation: 'query',
+        actor: 'user:alice',
+        filters: { outcome: 'failure' },
+        continued: false,
+        limit: 10,
+        returned: 0,
+      },
+      'audit',
+    );
+    const { record, calls, text } = await stored(query);
+    expect(record.target.uid).toBe(pseudonyms.of('acme', 'user:alice'));
+    expect(record['actor']).toEqual({ user: { uid: record.target.uid } });
+    // The platform names the person `alice` (the token's sub): their erasure shreds this key.
+    expect(calls.map((call) => call.subject.subject)).toEqual(['alice']);
+    expect(text).not.toContain('alice');
+  });
+
+  it('leaves events without a person as mapped: a workload using a key, a service starting', async () => {
+    for (const envelope of [workloadKeyAccess(), serviceStarted()]) {
+      const { record, calls } = await stored(envelope);
+      expect(record).toEqual(toAuditRecord(envelope, loggedAt));
+      expect(calls).toEqual([]);
+    }
+  });
+
+  it('keeps a sign-in by a username nobody has readable: no person is known to seal it for', async () => {
+    const unknown = event(LoginEvents.failed, 'unknown', {
+      reason: 'unknown-user',
+      ip: '203.0.113.9',
+    });
+    const { record, calls } = await stored(unknown);
+    expect(record.target.uid).toBe('unknown');
+    expect(record['src_endpoint']).toEqual({ ip: '203.0.113.9' });
+    expect(calls).toEqual([]);
+  });
+
+  it('marks the details of a person erased before the event arrived, storing none of them', async () => {
+    const late = event(AccountEvents.deletionRequested, accountId, { accountId });
+    const record: AuditRecord = await protectRecord(
+      toAuditRecord(late, loggedAt),
+      late,
+      pseudonyms,
+      () => Promise.resolve(undefined),
+    );
+    expect(record['unmapped']).toEqual({
+      source: '/rampart/identity',
+      time: late.time,
+      pseudonym_key: 1,
+      data_erased: true,
+    });
+    expect(await detailsOf(record, open)).toEqual({ erased: true });
+  });
+
+  it('answers erased for details whose key is gone, and nothing for records without sealed details', async () => {
+    const { record } = await stored(event(AccountEvents.passwordChanged, accountId, { accountId }));
+    expect(await detailsOf(record, () => Promise.resolve(undefined))).toEqual({ erased: true });
+    expect(
+      await detailsOf(
+        toAuditRecord(event(AccountEvents.passwordChanged, accountId, { accountId }), loggedAt),
+        open,
+      ),
+    ).toBeUndefined();
   });
 });

@@ -89,6 +89,8 @@ export const EVENT_CLASSES: Readonly<Record<CatalogueEventType, OcsfClassUid>> =
   'rampart.audit.checkpoint.signed': 6003,
   'rampart.audit.query.performed': 6003,
   'rampart.audit.ingest.event-dead-lettered': 6003,
+  'rampart.audit.retention.archived': 6003,
+  'rampart.audit.retention.pruned': 6003,
   // Never ingested (the stream of the log itself, see ingest.consumer.ts); placed for completeness.
   'rampart.audit.record.appended': 6003,
 };

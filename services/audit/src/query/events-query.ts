@@ -120,7 +120,18 @@ export const auditEventView = z.object({
   sequence: z.number().int().describe('Place of the record in the chain'),
   previousHash: z.string().describe('Hash of the record before it (hex)'),
   hash: z.string().describe('Hash of this chain entry (hex), as /audit/v1/verify computes it'),
-  record: z.record(z.string(), z.unknown()).describe('The stored OCSF record'),
+  record: z
+    .record(z.string(), z.unknown())
+    .describe('The stored OCSF record: persons pseudonymised, their details sealed (as hashed)'),
+  details: z
+    .union([
+      z.strictObject({ erased: z.literal(true) }),
+      z.object({ data: z.unknown(), src_endpoint: z.unknown().optional() }),
+    ])
+    .optional()
+    .describe(
+      "The record's sealed details, opened: its original data and source endpoint, or { erased: true } once the person was erased. Absent when nothing was sealed.",
+    ),
 });
 
 export const eventsPageView = z.object({

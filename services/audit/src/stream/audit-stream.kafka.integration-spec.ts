@@ -5,6 +5,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { entryHash } from '../chain/chain-hash.js';
+import { streamEventId } from './audit-stream.js';
 import { startAudit, type AuditHarness } from '../testing/audit-harness.js';
 
 interface Seen {
@@ -21,9 +22,15 @@ describeWithKafka('rampart.audit.v1 on a real Kafka broker', (brokers) => {
   let audit: AuditHarness;
   let consumer: Consumer;
   const seen: Seen[] = [];
+  /** This log's name, in every message id: other tests' audit services share the topic. */
+  const origin = `test-${randomUUID()}/audit`;
 
   beforeAll(async () => {
-    audit = await startAudit({ KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: `audit-${randomUUID()}` });
+    audit = await startAudit({
+      KAFKA_BROKERS: brokers,
+      KAFKA_CLIENT_ID: `audit-${randomUUID()}`,
+      AUDIT_LOG_ORIGIN: origin,
+    });
     const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
     consumer = kafka.consumer({ groupId: `security-team-${randomUUID()}` });
     await consumer.connect();
@@ -57,21 +64,17 @@ describeWithKafka('rampart.audit.v1 on a real Kafka broker', (brokers) => {
         })),
       ),
     );
-    // This service's messages, told apart from any other test's by the ids in its own outbox.
+    // This service's messages, told apart from any other test's by their ids, made of the
+    // log's origin and the record's sequence.
     let ours: Seen[] = [];
     let rows: { sequence: string; record: string; previous_hash: Buffer; hash: Buffer }[] = [];
     for (const deadline = Date.now() + 30_000; ;) {
       rows = await audit.admin(
         `SELECT sequence, record, previous_hash, hash FROM audit_records ORDER BY sequence`,
       );
-      const ids = new Set(
-        (
-          await audit.admin<{ event_id: string }>(`SELECT event_id FROM outbox WHERE topic = $1`, [
-            AuditStreamTopic.name,
-          ])
-        ).map((row) => row.event_id),
+      ours = seen.filter(
+        (message) => message.envelope.id === streamEventId(origin, message.envelope.data.sequence),
       );
-      ours = seen.filter((message) => ids.has(message.envelope.id));
       const distinct = new Set(ours.map((message) => message.envelope.id));
       if (rows.length >= 21 && distinct.size === rows.length) break;
       if (Date.now() > deadline) throw new Error(`saw ${distinct.size} of ${rows.length}`);

@@ -4,7 +4,12 @@ import type { DataSource } from 'typeorm';
 import { auditService } from '../audit.service.js';
 
 /** The append-only tables; their triggers refuse changes even to the superuser unless switched off. */
-const LOG_TABLES = ['audit_records', 'audit_merkle_subtrees', 'audit_checkpoints'];
+const LOG_TABLES = [
+  'audit_records',
+  'audit_merkle_subtrees',
+  'audit_checkpoints',
+  'audit_archives',
+];
 
 /**
  * The audit schema, migrated, in a database of its own: for tests of the log's storage without
@@ -19,7 +24,7 @@ export interface AuditTestDatabase {
    * triggers switched off (to tamper with the log, or to empty it).
    */
   asAdmin(statements: (string | [string, unknown[]])[]): Promise<void>;
-  /** Empties the records, the tree and the checkpoints, so a test starts from an empty log. */
+  /** Empties the records, the tree, the checkpoints and the archives: a test starts from an empty log. */
   emptyLog(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { auditChainRepository } from '../chain/audit-chain.repository.js';
-import { canonicalJson } from '../chain/chain-hash.js';
+import { entryText } from '../chain/chain-hash.js';
 import { leafHash } from './merkle-tree.js';
 import {
   appendLeaves,
@@ -16,14 +16,22 @@ type Queryable = Pick<EntityManager, 'query'>;
 /**
  * The leaf data of the record with `sequence`: the UTF-8 bytes of the JCS canonical JSON of
  * `{ sequence, previousHash, record }`, exactly what its chain hash is computed over
- * (`chain-hash.ts`). `recordJson` is the stored record text, already canonical, so it is embedded
- * as it is: the keys sort as previousHash, record, sequence.
+ * (`entryText` in chain-hash.ts). `recordJson` is the stored record text, already canonical.
  */
 export function leafData(sequence: number, previousHash: Buffer, recordJson: string): Buffer {
-  return Buffer.from(
-    `{"previousHash":${canonicalJson(previousHash.toString('hex'))},"record":${recordJson},"sequence":${sequence}}`,
-    'utf8',
-  );
+  return Buffer.from(entryText(sequence, previousHash.toString('hex'), recordJson), 'utf8');
+}
+
+/** The leaf hash of a stored row: from its record, or as kept by its tombstone (ADR 0025). */
+export function storedLeafHash(row: {
+  sequence: number;
+  previousHash: Buffer;
+  record: string | null;
+  leafHash: Buffer | null;
+}): Buffer {
+  if (row.record !== null) return leafHash(leafData(row.sequence, row.previousHash, row.record));
+  // A tombstone without one cannot be a leaf: an all-zero hash matches no stored tree.
+  return row.leafHash ?? Buffer.alloc(32);
 }
 
 /** The only place that builds queries on `audit_merkle_subtrees`. */
@@ -42,6 +50,18 @@ export const merkleStore = {
       [wanted.map((entry) => entry.level), wanted.map((entry) => entry.index)],
     );
     return rows.map((row) => ({ level: row.level, index: Number(row.index), hash: row.hash }));
+  },
+
+  /** The hashes of the right edge of the tree of `size` leaves, in `frontierOf(size)` order. */
+  async frontier(db: Queryable, size: number): Promise<Buffer[]> {
+    const edge = frontierOf(size);
+    const stored = await merkleStore.read(db, edge);
+    const byKey = new Map(stored.map((row) => [`${row.level}/${row.index}`, row.hash]));
+    return edge.map(({ level, index }) => {
+      const hash = byKey.get(`${level}/${index}`);
+      if (!hash) throw new Error(`the Merkle tree has no subtree ${index} at level ${level}`);
+      return hash;
+    });
   },
 
   /** The number of leaves stored (the tree's size). */
@@ -106,11 +126,12 @@ async function catchUp(transaction: Queryable, from: number, to: number): Promis
     await extend(
       transaction,
       size,
-      batch.map((row) => ({
-        sequence: row.sequence,
-        previousHash: row.previousHash,
-        recordJson: row.record,
-      })),
+      batch.map((row) => {
+        // Pruning needs the record's leaf in the tree first, so a tombstone never comes here.
+        if (row.record === null)
+          throw new Error(`record ${row.sequence} was pruned before the tree had it`);
+        return { sequence: row.sequence, previousHash: row.previousHash, recordJson: row.record };
+      }),
     );
     size += batch.length;
   }
@@ -121,14 +142,7 @@ async function extend(
   size: number,
   entries: readonly { sequence: number; previousHash: Buffer; recordJson: string }[],
 ): Promise<void> {
-  const edge = frontierOf(size);
-  const stored = await merkleStore.read(transaction, edge);
-  const byKey = new Map(stored.map((row) => [`${row.level}/${row.index}`, row.hash]));
-  const frontier = edge.map(({ level, index }) => {
-    const hash = byKey.get(`${level}/${index}`);
-    if (!hash) throw new Error(`the Merkle tree has no subtree ${index} at level ${level}`);
-    return hash;
-  });
+  const frontier = await merkleStore.frontier(transaction, size);
   const leaves = entries.map((entry, offset) => {
     if (entry.sequence !== size + offset + 1) {
       throw new Error(`leaf ${size + offset} is not the record with sequence ${entry.sequence}`);

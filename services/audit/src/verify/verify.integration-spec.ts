@@ -65,14 +65,19 @@ describe('verification of the audit chain', () => {
       ),
     );
     const clean = await verify();
-    expect(clean).toEqual({ valid: true, records: CHAIN_LENGTH, head: expect.any(String) });
+    expect(clean).toEqual({
+      valid: true,
+      records: CHAIN_LENGTH,
+      pruned: 0,
+      head: expect.any(String),
+    });
     cleanHead = (clean as { head: string }).head;
     expect(cleanHead).toBe((await stored(CHAIN_LENGTH)).hash.toString('hex'));
   });
 
   it('reports an empty chain as valid, with the genesis hash as head', async () => {
     await tamper([['TRUNCATE audit_records']]);
-    expect(await verify()).toEqual({ valid: true, records: 0, head: GENESIS_HASH });
+    expect(await verify()).toEqual({ valid: true, records: 0, pruned: 0, head: GENESIS_HASH });
   });
 
   it('finds a modified record', async () => {
@@ -85,6 +90,16 @@ describe('verification of the audit chain', () => {
   it('finds a column changed beside its hashed record', async () => {
     await tamper([[`UPDATE audit_records SET subject = 'someone-else' WHERE sequence = 7`]]);
     expect(await verify()).toEqual({ valid: false, firstBadSequence: 7, problem: 'modified' });
+  });
+
+  it.each([
+    ['class_uid', '3002'],
+    ['status_id', '2'],
+    ['actor_user', "'someone-else'"],
+    ['actor_app_uid', "'another-client'"],
+  ])('finds the query filter column %s changed beside its hashed record', async (column, value) => {
+    await tamper([[`UPDATE audit_records SET ${column} = ${value} WHERE sequence = 8`]]);
+    expect(await verify()).toEqual({ valid: false, firstBadSequence: 8, problem: 'modified' });
   });
 
   it('finds a record modified with its hash recomputed (its successor no longer links)', async () => {
@@ -131,8 +146,8 @@ describe('verification of the audit chain', () => {
       [`UPDATE audit_records SET sequence = -sequence WHERE sequence < 0`],
       [
         `INSERT INTO audit_records (sequence, event_id, event_type, service, subject, occurred_at,
-                                    recorded_at, record, previous_hash, hash)
-         VALUES (5, $1, $2, 'audit', 'planted', $3, $4, $5, $6, $7)`,
+                                    recorded_at, record, previous_hash, hash, class_uid)
+         VALUES (5, $1, $2, 'audit', 'planted', $3, $4, $5, $6, $7, 6003)`,
         [
           forged.metadata.uid,
           forged.metadata.event_code,
@@ -152,8 +167,8 @@ describe('verification of the audit chain', () => {
     await tamper([
       [
         `INSERT INTO audit_records (sequence, event_id, event_type, service, subject, occurred_at,
-                                    recorded_at, record, previous_hash, hash)
-         VALUES (0, $1, 'x', 'audit', 'x', now(), now(), $2, $3, $3)`,
+                                    recorded_at, record, previous_hash, hash, class_uid)
+         VALUES (0, $1, 'x', 'audit', 'x', now(), now(), $2, $3, $3, 6003)`,
         [forged.metadata.uid, canonicalJson(forged), Buffer.alloc(32)],
       ],
     ]);

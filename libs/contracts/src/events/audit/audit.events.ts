@@ -27,7 +27,10 @@ export const AuditQueryEvents = {
       actor: z.string().min(1).max(1100),
       /** The OAuth client the token was issued to, when it names one. */
       clientId: z.string().min(1).max(256).optional(),
-      /** The filters as given (after validation); absent ones are left out. */
+      /**
+       * The filters as given (after validation), `actor` and `subject` as the pseudonyms the log
+       * compared when it protects personal data (ADR 0024); absent ones are left out.
+       */
       filters: z.strictObject({
         from: z.iso.datetime({ offset: true }).optional(),
         to: z.iso.datetime({ offset: true }).optional(),

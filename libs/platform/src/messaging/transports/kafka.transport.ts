@@ -30,6 +30,12 @@ export interface KafkaTransportOptions {
   maxBytesPerPartition?: number;
   /** The most one fetch returns over all partitions (kafkajs default 10 MiB). */
   maxBytes?: number;
+  /**
+   * Most bytes (keys, values, headers) sent in one produce request (default 512 KiB). The broker
+   * refuses a partition's record batch above its `message.max.bytes` (1 MiB by default), and a
+   * refused batch would be retried, and refused, for ever.
+   */
+  maxRequestBytes?: number;
 }
 
 /**
@@ -44,6 +50,35 @@ export interface ConsumerLoad {
   inFlightBytes: number;
   peakInFlightMessages: number;
   peakInFlightBytes: number;
+}
+
+const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+
+function sizeOf(message: OutgoingMessage): number {
+  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  }
+  return bytes;
+}
+
+/** Consecutive runs of `messages` of at most `limit` bytes each (a larger message alone). */
+function chunksOf(messages: OutgoingMessage[], limit: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let chunk: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = sizeOf(message);
+    if (chunk.length > 0 && bytes + size > limit) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
@@ -167,7 +202,16 @@ export class KafkaTransport implements EventTransport {
   }
 
   async publish(messages: OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+    // One request after the other: with one request in flight, the outbox order holds across them.
+    for (const chunk of chunksOf(
+      messages,
+      this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    )) {
+      await this.send(chunk);
+    }
+  }
+
+  private async send(messages: OutgoingMessage[]): Promise<void> {
     // Grouped by topic in first-seen order; within a topic the outbox order is kept.
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const message of messages) {
