@@ -13,6 +13,7 @@ export * from './events/identity/scim.events.js';
 export * from './events/identity/session.events.js';
 export * from './events/audit/audit.events.js';
 export * from './events/audit/checkpoint.events.js';
+export * from './events/audit/ingest.events.js';
 export * from './events/audit/retention.events.js';
 export * from './kms/token-signing-keys.js';
 export * from './events/catalogue.js';

@@ -7,6 +7,7 @@ import {
   KeyManagementLifecycle,
 } from './lifecycle/lifecycle.events.js';
 import { AuditCheckpointEvents } from './audit/checkpoint.events.js';
+import { AuditIngestEvents } from './audit/ingest.events.js';
 import { KeyEvents } from './key-management/key.events.js';
 import { KeyAccessEvents, KeyPolicyEvents } from './key-management/key-access.events.js';
 import { SharedObjectEvents } from './key-management/shared-object.events.js';
@@ -43,6 +44,7 @@ export const EVENT_CATALOGUE = [
   AuditQueryEvents.performed,
   AuditStreamEvents.appended,
   AuditCheckpointEvents.signed,
+  AuditIngestEvents.eventDeadLettered,
   ...Object.values(AuditRetentionEvents),
 ] as const satisfies readonly EventDefinition[];
 

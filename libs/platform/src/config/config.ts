@@ -66,6 +66,32 @@ export const dataServiceConfigSchema = baseConfigSchema.extend({
   /** Partitions and replication of topics a service creates when they are missing. */
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(3),
   KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
+  /**
+   * How long the group waits for a silent consumer before giving its partitions to another: a
+   * crashed replica's partitions stand still this long. The broker's group.min/max bound it.
+   */
+  KAFKA_CONSUMER_SESSION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(6_000)
+    .max(300_000)
+    .default(30_000),
+  /**
+   * Back-pressure: the most a consumer fetches per partition and per fetch. A consumer fetches
+   * again only after every batch of the last fetch is settled, so this bounds what it holds.
+   */
+  KAFKA_CONSUMER_MAX_BYTES_PER_PARTITION: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(64 * 1_048_576)
+    .default(1_048_576),
+  KAFKA_CONSUMER_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1_048_576)
+    .default(10 * 1_048_576),
 });
 
 export type DataServiceConfig = z.infer<typeof dataServiceConfigSchema>;

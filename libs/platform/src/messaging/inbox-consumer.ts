@@ -49,6 +49,27 @@ export interface ConsumerDefinition {
    * effect.
    */
   handleBatch?: BatchHandler;
+  /**
+   * Called in the batch's transaction with the messages it dead-letters, after they are written
+   * to the outbox: whatever it writes commits with them (an alert event, say). It must not fail
+   * on any input, or the batch could never settle.
+   */
+  onDeadLettered?: (
+    letters: readonly DeadLetteredMessage[],
+    transaction: EntityManager,
+  ) => Promise<void>;
+}
+
+/** A message the consumer gave up on, as `onDeadLettered` sees it: never its content. */
+export interface DeadLetteredMessage {
+  /** The inbox key: the event's id, or `raw:<sha-256 of topic and value>` for an invalid message. */
+  messageId: string;
+  topic: string;
+  /** Transport position ("partition/offset" on Kafka). */
+  position: string;
+  reason: string;
+  /** Handler attempts made; 0 when the message was refused before any handler ran. */
+  attempts: number;
 }
 
 /** Handles the accepted events of one batch, in order, inside the transaction that settles it. */
@@ -95,6 +116,7 @@ class FastPathFailure extends Error {
 }
 
 interface DeadLetter {
+  eventId: string;
   message: IncomingMessage;
   reason: string;
   attempts: number;
@@ -181,7 +203,12 @@ export class InboxConsumer implements Subscription {
         if (seen.has(item.eventId)) continue;
         seen.add(item.eventId);
         if (!item.ok) {
-          deadLetters.push({ message: item.message, reason: item.reason, attempts: 0 });
+          deadLetters.push({
+            eventId: item.eventId,
+            message: item.message,
+            reason: item.reason,
+            attempts: 0,
+          });
           settled.push(this.row(item, 'dead-lettered', item.reason));
           continue;
         }
@@ -207,6 +234,7 @@ export class InboxConsumer implements Subscription {
           settled.push(this.row(item, 'handled', null));
         } else {
           deadLetters.push({
+            eventId: item.eventId,
             message: item.message,
             reason: outcome.reason,
             attempts: this.maxAttempts,
@@ -387,6 +415,16 @@ export class InboxConsumer implements Subscription {
       ],
     );
     await transaction.query(`SELECT pg_notify($1, '')`, [outboxChannel(this.schema)]);
+    await this.definition.onDeadLettered?.(
+      letters.map((letter) => ({
+        messageId: letter.eventId,
+        topic: letter.message.topic,
+        position: letter.message.position,
+        reason: letter.reason,
+        attempts: letter.attempts,
+      })),
+      transaction,
+    );
   }
 }
 

@@ -15,6 +15,9 @@ export function createTransport(
     KAFKA_CLIENT_ID?: string | undefined;
     KAFKA_TOPIC_PARTITIONS?: number;
     KAFKA_TOPIC_REPLICATION_FACTOR?: number;
+    KAFKA_CONSUMER_SESSION_TIMEOUT_MS?: number;
+    KAFKA_CONSUMER_MAX_BYTES_PER_PARTITION?: number;
+    KAFKA_CONSUMER_MAX_BYTES?: number;
   },
   service: string,
   logger: Logger,
@@ -26,6 +29,15 @@ export function createTransport(
         clientId: config.KAFKA_CLIENT_ID ?? `rampart-${service}`,
         partitions: config.KAFKA_TOPIC_PARTITIONS ?? 3,
         replicationFactor: config.KAFKA_TOPIC_REPLICATION_FACTOR ?? 1,
+        ...(config.KAFKA_CONSUMER_SESSION_TIMEOUT_MS === undefined
+          ? {}
+          : { sessionTimeoutMs: config.KAFKA_CONSUMER_SESSION_TIMEOUT_MS }),
+        ...(config.KAFKA_CONSUMER_MAX_BYTES_PER_PARTITION === undefined
+          ? {}
+          : { maxBytesPerPartition: config.KAFKA_CONSUMER_MAX_BYTES_PER_PARTITION }),
+        ...(config.KAFKA_CONSUMER_MAX_BYTES === undefined
+          ? {}
+          : { maxBytes: config.KAFKA_CONSUMER_MAX_BYTES }),
       },
       logger,
     );

@@ -4,7 +4,10 @@ import type { EntityManager } from 'typeorm';
 import type { AuditRecord } from '../chain/audit-record.js';
 import { appendToChain } from '../chain/chain-appender.js';
 import { personalDataOf } from '../personal-data/personal-data.service.js';
+import { raiseDeadLetterAlerts } from './dead-letter-alert.js';
 import { toAuditRecord } from './ocsf-mapping.js';
+
+const INGEST_CONSUMER = 'audit.ingest';
 
 /**
  * The events as records in their stored form: mapped, then their personal data protected. The
@@ -34,14 +37,15 @@ async function storedRecords(
  * `appendToChain`). The inbox's own dedup plus the log's unique event id keep a redelivered event
  * from being recorded twice. The one exception is the security teams' stream,
  * `rampart.audit.v1`: it is the log itself, and ingesting it would append a record for every
- * record, for ever.
+ * record, for ever. A message the inbox dead-letters raises an alert event in the same
+ * transaction (see `raiseDeadLetterAlerts`); the next messages are ingested as usual.
  *
  * Identifiers and personal details are protected before the append (`PersonalData`, ADR 0024).
  * Events that arrive before the service finished starting, or while key-management does not
  * answer, leave their batch unsettled: it is delivered again, never dead-lettered.
  */
 export const ingestConsumer = defineConsumer({
-  name: 'audit.ingest',
+  name: INGEST_CONSUMER,
   // A batch is appended with one lock, one insert per table and one outbox write: a round trip
   // per event would cap ingest at a few thousand events a second. The per-event handlers below
   // are the careful path when the batch fails.
@@ -55,4 +59,6 @@ export const ingestConsumer = defineConsumer({
       await appendToChain(transaction, await storedRecords([event], transaction));
     }),
   ),
+  onDeadLettered: (letters, transaction) =>
+    raiseDeadLetterAlerts(INGEST_CONSUMER, letters, transaction),
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  AuditIngestTopic,
   AuditStreamTopic,
   catalogueTopics,
   KeyEvents,
@@ -193,6 +194,75 @@ describe('ingest: events from the inbox into the chain', () => {
       `SELECT topic FROM outbox WHERE topic LIKE '%.dlq'`,
     );
     expect(dead).toEqual([{ topic: 'rampart.identity.login.v1.dlq' }]);
+  });
+
+  it('raises a High alert for a dead letter, appends it to the chain, and goes on ingesting', async () => {
+    const before = await rows();
+    const good = event(LoginEvents.succeeded, accountId, { accountId, ip: '203.0.113.9' });
+    const bad = event(LoginEvents.failed, accountId, { reason: 'unknown-user', ip: '203.0.113.9' });
+    const broken = { ...bad.message, value: bad.message.value!.replace('"reason"', '"cause"') };
+    const after = event(LoginEvents.failed, accountId, {
+      reason: 'bad-password',
+      ip: '203.0.113.9',
+    });
+    await consumer.handleBatch([good.message, broken, after.message], () => Promise.resolve());
+
+    // The events on either side of the bad one are recorded, in order.
+    expect((await rows()).slice(before.length).map((row) => row.event_id)).toEqual([
+      good.event.id,
+      after.event.id,
+    ]);
+    // The dead letter and its alert were committed together.
+    const [letter] = await dataSource.query<{ headers: Record<string, string> }[]>(
+      `SELECT headers FROM outbox WHERE topic = 'rampart.identity.login.v1.dlq' ORDER BY id DESC LIMIT 1`,
+    );
+    const alerts = await dataSource.query<{ topic: string; payload: string }[]>(
+      `SELECT topic, payload FROM outbox WHERE topic = $1`,
+      [AuditIngestTopic.name],
+    );
+    expect(alerts).toHaveLength(2); // this one and the previous test's
+    const alert = JSON.parse(alerts.at(-1)!.payload) as CloudEventEnvelope;
+    expect(alert).toMatchObject({
+      type: 'rampart.audit.ingest.event-dead-lettered',
+      subject: 'rampart.identity.login.v1',
+      data: {
+        consumer: 'audit.ingest',
+        topic: 'rampart.identity.login.v1',
+        deadLetterTopic: 'rampart.identity.login.v1.dlq',
+        position: broken.position,
+        attempts: 0,
+        reason: letter!.headers['rampart-dlq-reason'],
+      },
+    });
+    expect((alert.data as { reason: string }).reason).toContain('reason');
+    expect((alert.data as { messageId: string }).messageId).toMatch(/^raw:[0-9a-f]{64}$/);
+    // Nothing of the refused message's content travels in the alert.
+    expect(JSON.stringify(alert)).not.toContain('203.0.113.9');
+
+    // Delivered back to the ingest (as the relay does), the alert is a High record of the chain.
+    await consumer.handleBatch(
+      [
+        {
+          topic: AuditIngestTopic.name,
+          key: alert.subject,
+          value: alerts.at(-1)!.payload,
+          headers: {},
+          position: '0/0',
+        },
+      ],
+      () => Promise.resolve(),
+    );
+    const recorded = (await rows()).at(-1)!;
+    expect(recorded).toMatchObject({
+      event_id: alert.id,
+      event_type: 'rampart.audit.ingest.event-dead-lettered',
+    });
+    expect(JSON.parse(recorded.record)).toMatchObject({
+      severity_id: 4,
+      severity: 'High',
+      status: 'Failure',
+      status_detail: (alert.data as { reason: string }).reason,
+    });
   });
 
   it('leaves a batch unsettled, neither recorded nor dead-lettered, while the service is not running', async () => {

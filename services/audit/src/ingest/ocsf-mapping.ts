@@ -88,6 +88,7 @@ export const EVENT_CLASSES: Readonly<Record<CatalogueEventType, OcsfClassUid>> =
   'rampart.identity.scim.request-refused': 6003,
   'rampart.audit.checkpoint.signed': 6003,
   'rampart.audit.query.performed': 6003,
+  'rampart.audit.ingest.event-dead-lettered': 6003,
   'rampart.audit.retention.archived': 6003,
   'rampart.audit.retention.pruned': 6003,
   // Never ingested (the stream of the log itself, see ingest.consumer.ts); placed for completeness.
@@ -96,6 +97,20 @@ export const EVENT_CLASSES: Readonly<Record<CatalogueEventType, OcsfClassUid>> =
 
 /** For a type outside the catalogue (a newer producer): API Activity. */
 export const DEFAULT_CLASS: OcsfClassUid = 6003;
+
+/** OCSF severities a record can carry (`severity_id`, `severity`). */
+const SEVERITIES = {
+  informational: { severity_id: 1, severity: 'Informational' },
+  high: { severity_id: 4, severity: 'High' },
+} as const;
+
+/**
+ * Events a security team must look at, above Informational: an event the log could not record
+ * (dead-lettered) is High, because the log is incomplete until someone looks at why.
+ */
+const EVENT_SEVERITIES: Readonly<Partial<Record<CatalogueEventType, keyof typeof SEVERITIES>>> = {
+  'rampart.audit.ingest.event-dead-lettered': 'high',
+};
 
 /**
  * Field names never copied into a record, at any depth. No event carries a secret (the contracts
@@ -192,6 +207,7 @@ function statusOf(
   if (type === 'rampart.identity.login.failed') return failure(data['reason']);
   if (type === 'rampart.identity.oidc-request.refused') return failure(data['error']);
   if (type === 'rampart.identity.scim.request-refused') return failure(data['status']);
+  if (type === 'rampart.audit.ingest.event-dead-lettered') return failure(data['reason']);
   if (type === 'rampart.key-management.key.accessed' && data['outcome'] !== 'ok') {
     return failure(data['outcome']);
   }
@@ -223,8 +239,10 @@ export function toAuditRecord(event: CloudEventEnvelope, loggedAt: Date): AuditR
     activity_id: 99,
     activity_name: activity,
     type_uid: classUid * 100 + 99,
-    severity_id: 1,
-    severity: 'Informational',
+    ...SEVERITIES[
+      (EVENT_SEVERITIES as Readonly<Record<string, keyof typeof SEVERITIES>>)[event.type] ??
+        'informational'
+    ],
     time,
     status: status.status,
     status_id: status.status_id,

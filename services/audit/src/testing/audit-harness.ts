@@ -34,30 +34,72 @@ export interface AuditHarness {
 }
 
 /**
+ * What the audit service needs around it, without the service: its own PostgreSQL database
+ * (provisioned like all-in-one's), workload keys, a test token issuer, and the environment naming
+ * them; for tests that run the service themselves (in a child process, or started again).
+ */
+export interface AuditEnvironment {
+  readonly database: TestDatabase;
+  readonly issuer: TestTokenIssuer;
+  readonly env: Record<string, string>;
+  /** A statement as the PostgreSQL superuser, in the service's schema (bypasses the service). */
+  readonly admin: <T extends pg.QueryResultRow>(
+    sql: string,
+    parameters?: unknown[],
+  ) => Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export async function createAuditEnvironment(
+  extraEnv: Record<string, string> = {},
+): Promise<AuditEnvironment> {
+  const database = await createTestDatabase('audit');
+  const issuer = await startTestTokenIssuer();
+  const keys = await createTestWorkloadKeys(['audit', 'gateway']);
+  return {
+    database,
+    issuer,
+    env: {
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: database.url,
+      DATABASE_SCHEMA: database.schema,
+      WORKLOAD_KEY_FILE: keys.keyFile('audit'),
+      WORKLOAD_TRUST_DIR: keys.trustDir,
+      ...issuer.env(),
+      ...extraEnv,
+    },
+    admin: async <T extends pg.QueryResultRow>(sql: string, parameters?: unknown[]) => {
+      const client = new pg.Client({
+        connectionString: database.adminUrl,
+        options: `-c search_path=${database.schema}`,
+      });
+      await client.connect();
+      try {
+        return (await client.query<T>(sql, parameters)).rows;
+      } finally {
+        await client.end();
+      }
+    },
+    async close() {
+      await issuer.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
  * Starts the service and waits until it has audited its own start (outbox, relay, in-process
  * transport, its own consumer), so a test begins with the log settled: one record, that event.
  */
 export async function startAudit(extraEnv: Record<string, string> = {}): Promise<AuditHarness> {
-  const database = await createTestDatabase('audit');
-  const issuer = await startTestTokenIssuer();
-  const keys = await createTestWorkloadKeys(['audit', 'gateway']);
+  const environment = await createAuditEnvironment(extraEnv);
+  const { database, issuer } = environment;
   let service: RunningService;
   try {
-    service = await startService(auditService, {
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: database.url,
-        DATABASE_SCHEMA: database.schema,
-        WORKLOAD_KEY_FILE: keys.keyFile('audit'),
-        WORKLOAD_TRUST_DIR: keys.trustDir,
-        ...issuer.env(),
-        ...extraEnv,
-      },
-    });
+    service = await startService(auditService, { env: environment.env });
   } catch (error) {
-    await issuer.close();
-    await database.drop();
+    await environment.close();
     throw error;
   }
   const deadline = Date.now() + 10_000;
@@ -68,8 +110,7 @@ export async function startAudit(extraEnv: Record<string, string> = {}): Promise
     if (recorded.length > 0) break;
     if (Date.now() > deadline) {
       await service.stop();
-      await issuer.close();
-      await database.drop();
+      await environment.close();
       throw new Error('the audit service did not record its own start within 10 s');
     }
     await sleep(25);
@@ -91,22 +132,10 @@ export async function startAudit(extraEnv: Record<string, string> = {}): Promise
         headers: response.headers,
       };
     },
-    async admin<T extends pg.QueryResultRow>(sql: string, parameters?: unknown[]): Promise<T[]> {
-      const client = new pg.Client({
-        connectionString: database.adminUrl,
-        options: `-c search_path=${database.schema}`,
-      });
-      await client.connect();
-      try {
-        return (await client.query<T>(sql, parameters)).rows;
-      } finally {
-        await client.end();
-      }
-    },
+    admin: environment.admin,
     async stop() {
       await service.stop();
-      await issuer.close();
-      await database.drop();
+      await environment.close();
     },
   };
 }

@@ -24,12 +24,32 @@ export interface KafkaTransportOptions {
   replicationFactor?: number;
   /** Partitions of one consumer handled at the same time; order holds within each. */
   partitionsConsumedConcurrently?: number;
+  /** How long the group waits for a silent consumer before reassigning its partitions. */
+  sessionTimeoutMs?: number;
+  /** The most one fetch returns per partition (kafkajs default 1 MiB). */
+  maxBytesPerPartition?: number;
+  /** The most one fetch returns over all partitions (kafkajs default 10 MiB). */
+  maxBytes?: number;
   /**
    * Most bytes (keys, values, headers) sent in one produce request (default 512 KiB). The broker
    * refuses a partition's record batch above its `message.max.bytes` (1 MiB by default), and a
    * refused batch would be retried, and refused, for ever.
    */
   maxRequestBytes?: number;
+}
+
+/**
+ * What one consumer group of this transport holds at the moment: messages handed to the
+ * subscription and not yet settled. kafkajs fetches again only once every batch of the previous
+ * fetch is settled, so these stay within one fetch (`maxBytes`), however slow the handler.
+ */
+export interface ConsumerLoad {
+  /** Fetch responses received from the broker since the consumer started. */
+  fetches: number;
+  inFlightMessages: number;
+  inFlightBytes: number;
+  peakInFlightMessages: number;
+  peakInFlightBytes: number;
 }
 
 const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
@@ -76,6 +96,7 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
  * the batch up to it is settled.
  */
 const TOPIC_READY_TIMEOUT_MS = 30_000;
+const MAX_RETRY_TIME_MS = 5_000;
 
 function isKafkaError(error: unknown, type: string): boolean {
   return (
@@ -94,6 +115,7 @@ export class KafkaTransport implements EventTransport {
   private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly consumers: Consumer[] = [];
+  private readonly loads = new Map<string, ConsumerLoad>();
   private producerConnected = false;
 
   constructor(
@@ -111,7 +133,9 @@ export class KafkaTransport implements EventTransport {
           if (level <= logLevel.ERROR) this.logger.error({ kafka: extra }, message);
           else this.logger.warn({ kafka: extra }, message);
         },
-      retry: { retries: 8, initialRetryTime: 200 },
+      // Retries back off exponentially; capped, so a broker back from a restart is found within
+      // seconds instead of after kafkajs's default 30 s wait.
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: MAX_RETRY_TIME_MS },
     });
     this.producer = this.kafka.producer({
       idempotent: true,
@@ -210,14 +234,29 @@ export class KafkaTransport implements EventTransport {
   }
 
   async subscribe(subscription: Subscription): Promise<void> {
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const consumer = this.kafka.consumer({
       groupId: subscription.group,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      retry: { retries: 10, initialRetryTime: 300 },
+      sessionTimeout,
+      // Kafka's advice: a third of the session at most, so two missed beats do not end it.
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
+      maxBytes: this.options.maxBytes ?? 10 * 1_048_576,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: MAX_RETRY_TIME_MS },
     });
     this.consumers.push(consumer);
+    const load: ConsumerLoad = {
+      fetches: 0,
+      inFlightMessages: 0,
+      inFlightBytes: 0,
+      peakInFlightMessages: 0,
+      peakInFlightBytes: 0,
+    };
+    this.loads.set(subscription.group, load);
+    consumer.on(consumer.events.FETCH, () => {
+      load.fetches += 1;
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...subscription.topics], fromBeginning: true });
     await consumer.run({
@@ -234,12 +273,31 @@ export class KafkaTransport implements EventTransport {
           headers: headersOf(message.headers),
           position: `${batch.partition}/${message.offset}`,
         }));
-        // Throwing here leaves the offset where it was: kafkajs fetches the batch again.
-        await subscription.handleBatch(messages, () => payload.heartbeat());
+        const bytes = batch.messages.reduce(
+          (sum, message) => sum + (message.value?.length ?? 0) + (message.key?.length ?? 0),
+          0,
+        );
+        load.inFlightMessages += messages.length;
+        load.inFlightBytes += bytes;
+        load.peakInFlightMessages = Math.max(load.peakInFlightMessages, load.inFlightMessages);
+        load.peakInFlightBytes = Math.max(load.peakInFlightBytes, load.inFlightBytes);
+        try {
+          // Throwing here leaves the offset where it was: kafkajs fetches the batch again.
+          await subscription.handleBatch(messages, () => payload.heartbeat());
+        } finally {
+          load.inFlightMessages -= messages.length;
+          load.inFlightBytes -= bytes;
+        }
         payload.resolveOffset(batch.lastOffset());
         await payload.commitOffsetsIfNecessary();
       },
     });
+  }
+
+  /** The consumer group's current and peak load (health checks, tests); undefined if unknown. */
+  consumerLoad(group: string): Readonly<ConsumerLoad> | undefined {
+    const load = this.loads.get(group);
+    return load ? { ...load } : undefined;
   }
 
   async isReady(): Promise<boolean> {
