@@ -122,10 +122,14 @@ export async function expectExactlyOnceAndVerified(
   );
   expect(Number(span.first)).toBe(1);
   expect(Number(span.last)).toBe(Number(span.total));
+  // The service is still running and may append (its own start, a checkpoint) between these
+  // reads: the verifiers see at least the records counted above, each in its own snapshot.
   const chain = await verifyChain(producer);
-  expect(chain).toMatchObject({ valid: true, records: Number(span.total) });
+  expect(chain).toMatchObject({ valid: true });
+  expect((chain as { records: number }).records).toBeGreaterThanOrEqual(Number(span.total));
   const tree = await verifyTree(producer);
-  expect(tree.merkle).toMatchObject({ valid: true, leaves: Number(span.total) });
+  expect(tree.merkle).toMatchObject({ valid: true });
+  expect((tree.merkle as { leaves: number }).leaves).toBeGreaterThanOrEqual(Number(span.total));
 }
 
 /**
