@@ -20,6 +20,7 @@ export {
   type MerkleVerifyResult,
   type TreeVerifyResult,
 } from './checkpoints/merkle-verifier.js';
+export { exportNdjson } from './export/ndjson-export.js';
 export {
   verifyExportFile,
   ExportFileError,

@@ -1,16 +1,24 @@
 /**
  * Verifying the audit log from the database: fills an embedded PostgreSQL with BENCH_RECORDS
- * realistic records through the service's own append path (chain, Merkle leaves, stream outbox),
+ * realistic records through the service's own append path (the chain and its Merkle leaves),
  * then times `verifyChain` (links, hashes, canonical form, indexed columns) and `verifyTree`
- * (the Merkle tree rebuilt and every stored subtree row checked). What an auditor's
- * `npx rampart audit verify` pays. Not a test: run with `npx nx run bench:audit-verify`.
+ * (the Merkle tree rebuilt and every stored subtree row checked), what an auditor's
+ * `npx rampart audit verify` pays against the database; then exports the log to an NDJSON file
+ * (`GET /audit/v1/export`'s format) and times `verifyExportFile` over it, what
+ * `npx rampart audit verify --file` pays. Not a test: run with `npx nx run bench:audit-verify`.
  */
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   appendToChain,
   auditService,
+  exportNdjson,
+  fileLines,
   verifyChain,
+  verifyExportFile,
   verifyTree,
   type AuditRecord,
 } from '@rampart/audit';
@@ -117,6 +125,32 @@ try {
       Math.round(RECORDS / treeSeconds).toLocaleString('en'),
     ]);
   }
+
+  // The whole log as one export file, then verified from the file alone.
+  const folder = await mkdtemp(join(tmpdir(), 'rampart-audit-export-'));
+  const file = join(folder, 'export.ndjson');
+  const out = createWriteStream(file);
+  for (let after = 0; ;) {
+    const page = await exportNdjson(dataSource, { after, limit: 10_000 });
+    if (page.records === 0 || page.last === undefined) break;
+    if (!out.write(page.ndjson))
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    after = page.last;
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+  const fileBytes = (await stat(file)).size;
+  const fileStarted = performance.now();
+  const fromFile = await verifyExportFile(fileLines(file));
+  const fileSeconds = (performance.now() - fileStarted) / 1_000;
+  await rm(folder, { recursive: true, force: true });
+  rows.push([
+    `export file (${(fileBytes / 2 ** 20).toFixed(0)} MiB)${fromFile.chain.valid ? '' : ' INVALID'}`,
+    '-',
+    fileSeconds.toFixed(2),
+    Math.round(RECORDS / fileSeconds).toLocaleString('en'),
+  ]);
 
   process.stdout.write(
     `\nAudit verification: ${RECORDS.toLocaleString('en')} records, ` +

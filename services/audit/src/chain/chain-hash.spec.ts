@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import {
   canonicalJson,
   entryHash,
+  canonicalJsonOfParsed,
   entryHashOfCanonical,
   GENESIS_HASH,
   isCanonicalText,
@@ -69,6 +70,9 @@ describe('chain hash', () => {
       }
       const spaced = JSON.stringify(record, null, 1);
       expect(isCanonicalText(spaced, JSON.parse(spaced))).toBe(false);
+    }
+    for (const record of records) {
+      expect(canonicalJsonOfParsed(JSON.parse(JSON.stringify(record)))).toBe(canonicalJson(record));
     }
     // Same value, other spelling: an escaped character, an exponent, a trailing zero.
     expect(isCanonicalText('{"a":"\\u0061"}', { a: 'a' })).toBe(false);

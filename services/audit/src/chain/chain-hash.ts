@@ -34,6 +34,15 @@ export function isCanonicalText(text: string, value: unknown): boolean {
   }
 }
 
+/**
+ * `canonicalJson` of a value parsed from JSON, through `JSON.stringify` when that already is the
+ * canonical form (keys in order, as in a record the log wrote): a file verifier's shortcut.
+ */
+export function canonicalJsonOfParsed(value: unknown): string {
+  const text = JSON.stringify(value);
+  return isCanonicalText(text, value) ? text : canonicalJson(value);
+}
+
 /** `JSON.stringify` escapes a lone surrogate as `\ud800`-`\udfff`, in lower case. */
 const LONE_SURROGATE = /\\ud[89a-f]/;
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../chain/chain-hash.js';
+import { canonicalJsonOfParsed } from '../chain/chain-hash.js';
 import type { ChainEntry } from '../chain/audit-record.js';
 import { walkChain, type VerifyResult } from '../chain/chain-verifier.js';
 import {
@@ -99,7 +99,7 @@ function entryOf(value: Record<string, unknown>, line: number): FileEntry {
   }
   let text: string;
   try {
-    text = canonicalJson(record);
+    text = canonicalJsonOfParsed(record);
   } catch {
     throw new ExportFileError(line, 'the record has no canonical JSON form');
   }
