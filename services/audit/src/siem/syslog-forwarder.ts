@@ -3,23 +3,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@rampart/platform';
 import type { DataSource } from 'typeorm';
 import { auditChainRepository } from '../chain/audit-chain.repository.js';
+import { forwardUntilStopped, type ForwardingPace } from './forwarding-loop.js';
 import { siemCursorRepository } from './siem-cursor.repository.js';
 import { SyslogConnection, type SyslogTarget } from './syslog-connection.js';
 import { octetCounted, syslogMessage, type SyslogOptions } from './syslog-format.js';
 
-export interface SyslogForwarderOptions {
+export interface SyslogForwarderOptions extends ForwardingPace {
   /** The cursor's key: one position per receiver (`host:port`). */
   destination: string;
   target: SyslogTarget;
   syslog: SyslogOptions;
-  /** Records per round: read and sent together, the most held in memory. */
-  batchSize: number;
   logger: Logger;
-  /** Pause after a round that found the receiver up to date. */
-  idleMs?: number;
-  /** Pause after the first failed round, doubled per further failure up to `maxBackoffMs`. */
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
   /** How long a connection attempt or a batch's write may take. */
   timeoutMs?: number;
   /** How long a connection must outlive a batch for the batch to count as received. */
@@ -176,33 +170,30 @@ export class SyslogForwarder {
     return inFlight.upTo;
   }
 
-  private async run(): Promise<void> {
-    const idleMs = this.options.idleMs ?? DEFAULT_IDLE_MS;
-    const minBackoffMs = this.options.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS;
-    const maxBackoffMs = this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+  private run(): Promise<void> {
     const where = { destination: this.options.destination };
-    let failures = 0;
-    while (!this.stopping.signal.aborted) {
-      let pause: number;
-      try {
-        const sent = await this.forwardBatch();
-        if (failures > 0) {
-          this.options.logger.info({ ...where, failures }, 'syslog forwarding resumed');
-        }
-        failures = 0;
-        pause = sent === this.options.batchSize ? 0 : idleMs;
-      } catch (error) {
-        failures += 1;
-        pause = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(failures - 1, 16));
-        this.options.logger.warn(
-          { ...where, failures, retryInMs: pause, reason: (error as Error).message },
-          'syslog forwarding failed; sending again from the last batch known received',
-        );
-        await this.connection?.close();
-        this.connection = undefined;
-      }
-      await sleep(pause, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-    }
+    return forwardUntilStopped(
+      () => this.forwardBatch(),
+      {
+        batchSize: this.options.batchSize,
+        idleMs: this.options.idleMs ?? DEFAULT_IDLE_MS,
+        minBackoffMs: this.options.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS,
+        maxBackoffMs: this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+      },
+      this.stopping.signal,
+      {
+        resumed: (failures) =>
+          this.options.logger.info({ ...where, failures }, 'syslog forwarding resumed'),
+        failed: async (error, failures, retryInMs) => {
+          this.options.logger.warn(
+            { ...where, failures, retryInMs, reason: error.message },
+            'syslog forwarding failed; sending again from the last batch known received',
+          );
+          await this.connection?.close();
+          this.connection = undefined;
+        },
+      },
+    );
   }
 
   private async connected(): Promise<SyslogConnection> {

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AUDIT_STREAM_KEY, AuditStreamEvents } from '@rampart/contracts';
 import {
   createEvent,
@@ -9,6 +8,7 @@ import {
 } from '@rampart/platform';
 import type { DataSource } from 'typeorm';
 import { auditChainRepository, type StoredRecord } from '../chain/audit-chain.repository.js';
+import { forwardUntilStopped, type ForwardingPace } from '../siem/forwarding-loop.js';
 import { siemCursorRepository } from '../siem/siem-cursor.repository.js';
 
 /** The stream's position among the log's forwarding cursors (`audit_siem_cursors`). */
@@ -72,17 +72,10 @@ export function streamMessage(origin: string, row: StoredRecord): OutgoingMessag
   };
 }
 
-export interface AuditStreamOptions {
+export interface AuditStreamOptions extends ForwardingPace {
   /** The log's origin (AUDIT_LOG_ORIGIN): part of every message's id. */
   origin: string;
-  /** Records per round: read and published together, the most held in memory. */
-  batchSize: number;
   logger: Logger;
-  /** Pause after a round that found the stream up to date: the stream's added latency. */
-  idleMs?: number;
-  /** Pause after the first failed round, doubled per further failure up to `maxBackoffMs`. */
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
   /** How long this replica keeps the stream after its last round, so one replica publishes. */
   leaseMs?: number;
 }
@@ -154,27 +147,25 @@ export class AuditStreamPublisher {
       .catch(() => undefined);
   }
 
-  private async run(): Promise<void> {
-    const idleMs = this.options.idleMs ?? DEFAULT_IDLE_MS;
-    const minBackoffMs = this.options.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS;
-    const maxBackoffMs = this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
-    let failures = 0;
-    while (!this.stopping.signal.aborted) {
-      let pause: number;
-      try {
-        const published = await this.publishBatch();
-        if (failures > 0) this.options.logger.info({ failures }, 'audit stream resumed');
-        failures = 0;
-        pause = published === this.options.batchSize ? 0 : idleMs;
-      } catch (error) {
-        failures += 1;
-        pause = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(failures - 1, 16));
-        this.options.logger.warn(
-          { failures, retryInMs: pause, reason: (error as Error).message },
-          'audit stream not published; retried from its cursor',
-        );
-      }
-      await sleep(pause, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-    }
+  private run(): Promise<void> {
+    return forwardUntilStopped(
+      () => this.publishBatch(),
+      {
+        batchSize: this.options.batchSize,
+        // The stream's added latency once it caught up.
+        idleMs: this.options.idleMs ?? DEFAULT_IDLE_MS,
+        minBackoffMs: this.options.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS,
+        maxBackoffMs: this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+      },
+      this.stopping.signal,
+      {
+        resumed: (failures) => this.options.logger.info({ failures }, 'audit stream resumed'),
+        failed: (error, failures, retryInMs) =>
+          this.options.logger.warn(
+            { failures, retryInMs, reason: error.message },
+            'audit stream not published; retried from its cursor',
+          ),
+      },
+    );
   }
 }
