@@ -1,10 +1,12 @@
-// Lint for every project: type-checked typescript-eslint, eslint-plugin-security, and Nx module
-// boundaries that enforce the architecture (see docs/architecture/overview.md).
+// Lint for every project: type-checked typescript-eslint, eslint-plugin-security, Nx module
+// boundaries that enforce the architecture (see docs/architecture/overview.md), and Rampart's own
+// rule that every controller route makes an access decision (tools/lint/route-access.mjs).
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import security from 'eslint-plugin-security';
 import tseslint from 'typescript-eslint';
+import { rampartPlugin } from './tools/lint/route-access.mjs';
 
 const FRAMEWORK_PACKAGES = [
   '@nestjs/*',
@@ -157,6 +159,13 @@ export default tseslint.config(
       'services/audit/src/export/archive-bundle.ts',
     ],
     rules: { 'security/detect-non-literal-fs-filename': 'off' },
+  },
+  {
+    // Every controller route states who may call it (tools/lint/route-access.mjs).
+    files: ['services/*/src/**/*.ts', 'libs/platform/src/**/*.ts'],
+    ignores: TEST_FILES,
+    plugins: { rampart: rampartPlugin },
+    rules: { 'rampart/route-access': 'error' },
   },
   {
     // Runs in browsers as well as Node: WebCrypto and web APIs only.
