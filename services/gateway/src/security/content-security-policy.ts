@@ -39,8 +39,17 @@ export function pagePolicy(nonce: string, formActionExtras: readonly string[]): 
   ].join('; ');
 }
 
-/** A web origin (`https://app.example:8443`) or a bare custom scheme (`com.example.app:`). */
-const FORM_TARGET = /^(https?:\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?|[a-z][a-z0-9+.-]*:)$/i;
+/** A web origin exactly (`https://app.example:8443`, no path) or a bare custom scheme (`com.example.app:`). */
+function isConcreteTarget(source: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:$/i.test(source))
+    return !/^(https?|wss?|data|blob|javascript|filesystem):$/i.test(source);
+  try {
+    const url = new URL(source);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === source;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The one thing a service may add to a page's policy: the origins its forms redirect to after a
@@ -56,14 +65,5 @@ export function formActionExtras(upstreamPolicy: unknown): string[] {
     .map((part) => part.trim().split(/\s+/))
     .find(([name]) => name?.toLowerCase() === 'form-action');
   if (!directive) return [];
-  return [
-    ...new Set(
-      directive
-        .slice(1)
-        .filter(
-          (source) =>
-            FORM_TARGET.test(source) && !/^(https?|wss?|data|blob|javascript):$/i.test(source),
-        ),
-    ),
-  ];
+  return [...new Set(directive.slice(1).filter(isConcreteTarget))];
 }

@@ -103,7 +103,7 @@ function violations(contentType: string, body: unknown): Violation[] {
  */
 export async function registerCspReports(app: NestFastifyApplication, logger: Logger) {
   const log = logger.child({ component: 'csp-reports' });
-  await app.register(async (scope: FastifyInstance) => {
+  await app.register((scope: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
     // Only the two report types; anything else is 415 from Fastify itself.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -121,7 +121,7 @@ export async function registerCspReports(app: NestFastifyApplication, logger: Lo
       const problem = toProblem(error, CSP_REPORT_PATH, log);
       void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
     });
-    scope.post(CSP_REPORT_PATH, { bodyLimit: CSP_REPORT_MAX_BYTES }, async (request, reply) => {
+    scope.post(CSP_REPORT_PATH, { bodyLimit: CSP_REPORT_MAX_BYTES }, (request, reply) => {
       const contentType = (request.headers['content-type'] ?? '')
         .split(';')[0]!
         .trim()
@@ -135,5 +135,6 @@ export async function registerCspReports(app: NestFastifyApplication, logger: Lo
         log.warn({ cspViolation: violation }, 'content security policy violation');
       return reply.status(204).send();
     });
+    done();
   });
 }

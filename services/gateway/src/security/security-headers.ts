@@ -63,8 +63,9 @@ function isHtml(reply: FastifyReply): boolean {
 
 export function registerSecurityHeaders(app: NestFastifyApplication, protocol: ClientProtocol) {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', (request, _reply, done) => {
     protocol.of(request);
+    done();
   });
   fastify.addHook('onSend', async (request, reply) => {
     for (const header of DISCLOSING) reply.removeHeader(header);
