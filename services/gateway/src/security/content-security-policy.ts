@@ -45,7 +45,12 @@ function isConcreteTarget(source: string): boolean {
     return !/^(https?|wss?|data|blob|javascript|filesystem):$/i.test(source);
   try {
     const url = new URL(source);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === source;
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.origin === source &&
+      // The URL parser accepts `*` in a host; CSP would read it as a wildcard.
+      /^([a-z0-9.-]+|\[[0-9a-f:.]+\])$/i.test(url.hostname)
+    );
   } catch {
     return false;
   }
