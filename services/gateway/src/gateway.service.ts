@@ -1,8 +1,8 @@
 import { defineEdgeService } from '@rampart/platform';
 import { GatewayModule } from './app.module.js';
 import { gatewayConfigSchema, type GatewayConfig } from './config/gateway.config.js';
-import { registerProxies } from './proxy/proxy.js';
 import { upstreamReadiness } from './proxy/upstream-readiness.js';
+import { configureEdge } from './security/configure-edge.js';
 
 export const gatewayService = defineEdgeService<GatewayConfig>({
   kind: 'edge',
@@ -21,7 +21,29 @@ export const gatewayService = defineEdgeService<GatewayConfig>({
       security: 'public',
       responses: { 200: { description: 'The OpenAPI document.' } },
     },
+    {
+      method: 'post',
+      path: '/csp-reports',
+      operationId: 'reportCspViolation',
+      summary:
+        'Content security policy violation reports (application/csp-report or application/reports+json, at most 16 KiB).',
+      security: 'public',
+      responses: {
+        204: { description: 'Received.' },
+        400: { description: 'Not JSON, or not a report.' },
+        413: { description: 'Larger than 16 KiB.' },
+        415: { description: 'Neither report media type.' },
+      },
+    },
+    {
+      method: 'get',
+      path: '/.well-known/security.txt',
+      operationId: 'getSecurityTxt',
+      summary: 'How to report a vulnerability (RFC 9116).',
+      security: 'public',
+      responses: { 200: { description: 'The security.txt file, text/plain.' } },
+    },
   ],
   readiness: upstreamReadiness,
-  configureHttp: registerProxies,
+  configureHttp: configureEdge,
 });

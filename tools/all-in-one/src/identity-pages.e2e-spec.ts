@@ -113,6 +113,25 @@ describe('identity pages through the gateway', () => {
     expect(login.body).toContain('autocomplete="current-password"');
   });
 
+  it('renders the sign-in page with the nonce of the gateway’s policy, a new one each time', async () => {
+    const nonces: string[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const client = new FormClient(origin);
+      const login = await client.follow(await client.get('/account'));
+      const policy = login.headers.get('content-security-policy')!;
+      const nonce = /script-src 'nonce-([A-Za-z0-9+/]{22}==)'/.exec(policy)![1]!;
+      expect(login.body).toContain(`nonce="${nonce}"`);
+      // The gateway's policy, not identity's: the report endpoint and the gateway's headers.
+      expect(policy).toContain('report-uri /csp-reports');
+      expect(policy).toContain("object-src 'none'");
+      expect(login.headers.get('reporting-endpoints')).toBe('csp="/csp-reports"');
+      expect(login.headers.get('permissions-policy')).toContain('camera=()');
+      expect(login.headers.get('cache-control')).toBe('no-store');
+      nonces.push(nonce);
+    }
+    expect(nonces[0]).not.toBe(nonces[1]);
+  });
+
   it('refuses a wrong password with one message (400), records the attempt, keeps the username', async () => {
     const client = new FormClient(origin);
     const login = await client.follow(await client.get('/account'));

@@ -57,3 +57,10 @@ export const SERVICE_ROUTES = [
 export function isServiceName(value: string): value is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(value);
 }
+
+/**
+ * The gateway's per-request CSP nonce, handed to the service that renders a page so the page's
+ * `nonce` attributes and the gateway's `Content-Security-Policy` agree (ADR 0029). Internal: the
+ * gateway replaces any value a caller sends.
+ */
+export const CSP_NONCE_HEADER = 'x-rampart-csp-nonce';

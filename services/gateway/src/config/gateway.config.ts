@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { GATEWAY_DEFAULT_PORT, SERVICE_ROUTES, type ServiceRoute } from '@rampart/contracts';
 import { baseConfigSchema } from '@rampart/platform';
@@ -14,11 +15,68 @@ const upstreams = Object.fromEntries(
   ]),
 );
 
-export const gatewayConfigSchema = baseConfigSchema.extend({
-  PORT: z.coerce.number().int().min(0).max(65535).default(GATEWAY_DEFAULT_PORT),
-  GATEWAY_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
-  ...upstreams,
-});
+const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+/** A security.txt without a configured expiry is valid for half a year from the gateway's start. */
+const DEFAULT_SECURITY_TXT_LIFETIME_MS = YEAR_MS / 2;
+
+/** `10.0.0.0/8`, `192.0.2.7`, `fd00::/8`: an address or a CIDR block. */
+function isAddressOrBlock(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
+export const gatewayConfigSchema = baseConfigSchema
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(GATEWAY_DEFAULT_PORT),
+    GATEWAY_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    /**
+     * Proxies (a TLS-terminating load balancer) whose `X-Forwarded-Proto` the gateway believes,
+     * by address or CIDR block. Nobody else's is: a caller could claim TLS it never used.
+     */
+    GATEWAY_TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .refine((entries) => entries.every(isAddressOrBlock), 'must be IP addresses or CIDR blocks'),
+    /** RFC 9116 `Contact`: where to report a vulnerability (`mailto:`, `https:` or `tel:`). */
+    GATEWAY_SECURITY_CONTACT: z
+      .url({ protocol: /^(mailto|https|tel)$/ })
+      .default('mailto:security@rampart.invalid'),
+    /** RFC 9116 `Expires`; at most a year ahead, as the RFC recommends. */
+    GATEWAY_SECURITY_TXT_EXPIRES: z.iso
+      .datetime({ offset: true })
+      .transform((value) => new Date(value))
+      .refine((date) => date.getTime() > Date.now(), 'must be in the future')
+      .refine((date) => date.getTime() <= Date.now() + YEAR_MS, 'must be at most a year ahead')
+      .default(() => new Date(Date.now() + DEFAULT_SECURITY_TXT_LIFETIME_MS)),
+    /** RFC 9116 `Policy`: the published security policy (SECURITY.md). Unset: no Policy line. */
+    GATEWAY_SECURITY_POLICY_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** The public origin of the gateway, for security.txt's `Canonical`. Unset: no Canonical line. */
+    GATEWAY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    ...upstreams,
+  })
+  .superRefine((config, context) => {
+    // A placeholder contact in production would send reports nowhere.
+    if (
+      config.RAMPART_MODE === 'production' &&
+      config.GATEWAY_SECURITY_CONTACT === 'mailto:security@rampart.invalid'
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['GATEWAY_SECURITY_CONTACT'],
+        message: 'must be set when RAMPART_MODE=production',
+      });
+    }
+  });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 

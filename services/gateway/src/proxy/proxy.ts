@@ -1,12 +1,25 @@
 import proxy from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, SERVICE_ROUTES, type ErrorCode } from '@rampart/contracts';
+import {
+  CSP_NONCE_HEADER,
+  PROBLEM_CONTENT_TYPE,
+  SERVICE_ROUTES,
+  type ErrorCode,
+} from '@rampart/contracts';
 import { RampartError, toProblem, WORKLOAD_ASSERTION_HEADER, type Logger } from '@rampart/platform';
 import { upstreamUrl, type GatewayConfig } from '../config/gateway.config.js';
+import type { ClientProtocol } from '../security/client-protocol.js';
+import { requestNonce } from '../security/security-headers.js';
+import { traceparentFor } from './traceparent.js';
 
 /** Headers a public caller may not set: they are only meaningful between services. */
-const INTERNAL_HEADERS = [WORKLOAD_ASSERTION_HEADER, 'x-forwarded-host', 'forwarded'];
+const INTERNAL_HEADERS = [
+  WORKLOAD_ASSERTION_HEADER,
+  CSP_NONCE_HEADER,
+  'x-forwarded-host',
+  'forwarded',
+];
 
 /** A refused connection means the service is down (503); a timeout is 504; anything else 502. */
 function upstreamCode(error: Error): string | undefined {
@@ -31,12 +44,14 @@ export function upstreamProblem(error: Error): ErrorCode {
 
 /**
  * Routes each public prefix of the service map to its service, path unchanged. Upstream failures
- * become problem+json 502/503/504; caller-supplied internal headers are dropped.
+ * become problem+json 502/503/504; caller-supplied internal headers are dropped, and the request
+ * carries the gateway's CSP nonce (ADR 0029) and a `traceparent`.
  */
 export async function registerProxies(
   app: NestFastifyApplication,
   config: GatewayConfig,
   logger: Logger,
+  protocol: ClientProtocol,
 ): Promise<void> {
   for (const route of SERVICE_ROUTES) {
     const upstream = upstreamUrl(config, route.service);
@@ -59,7 +74,10 @@ export async function registerProxies(
             // The edge states who connected and how; a caller's own claims are replaced, so a
             // service trusting one hop (identity's login events, rate limits) sees the real peer.
             forwarded['x-forwarded-for'] = request.ip;
-            forwarded['x-forwarded-proto'] = request.protocol;
+            forwarded['x-forwarded-proto'] = protocol.of(request);
+            forwarded['traceparent'] = traceparentFor(request.headers['traceparent']);
+            // The page's nonce attributes must match the policy the gateway will send.
+            forwarded[CSP_NONCE_HEADER] = requestNonce(request);
             return forwarded as typeof headers;
           },
           onError: (reply, { error }) => {

@@ -5,7 +5,11 @@ export const STYLESHEET_PATH = '/account/assets/rampart.css';
 
 /** What a page's body needs from the response being built. */
 export interface PageView {
-  /** This response's CSP nonce, for a `<script src nonce>` should a page ever need one. */
+  /**
+   * This response's CSP nonce, for a `<script src nonce>` should a page ever need one. The
+   * stylesheet carries it already (harmless under `style-src 'self'`), so the gateway's hand-off
+   * can be checked on every page (ADR 0029).
+   */
   nonce: string;
   /** The hidden CSRF field to put in every form. */
   csrf: SafeHtml;
@@ -30,7 +34,7 @@ export function layout(page: Page, view: PageView): SafeHtml {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <title>${page.title} · Rampart</title>
-        <link rel="stylesheet" href="${STYLESHEET_PATH}" />
+        <link rel="stylesheet" href="${STYLESHEET_PATH}" nonce="${view.nonce}" />
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CSP_NONCE_HEADER } from '@rampart/contracts';
 import { CsrfProtection, CSRF_FIELD } from './csrf.js';
 import { html } from './html.js';
 import { layout, type Page } from './layout.js';
-import { createNonce, formActionSources, pageSecurityHeaders } from './page-security.js';
+import { formActionSources, pageNonce, pageSecurityHeaders } from './page-security.js';
 
 /** The CSRF protection of the pages, built once from the configuration (pages.module.ts). */
 export const PAGES_CSRF = Symbol('rampart.identity.pages-csrf');
@@ -17,7 +18,7 @@ export class PageRenderer {
   constructor(@Inject(PAGES_CSRF) readonly csrf: CsrfProtection) {}
 
   send(request: FastifyRequest, reply: FastifyReply, page: Page): FastifyReply {
-    const nonce = createNonce();
+    const nonce = pageNonce(request.headers[CSP_NONCE_HEADER]);
     const token = this.csrf.token(request, reply);
     const csrf = html`<input type="hidden" name="${CSRF_FIELD}" value="${token}" />`;
     const document = layout(page, { nonce, csrf });

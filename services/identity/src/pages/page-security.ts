@@ -1,8 +1,17 @@
 import { randomBytes } from 'node:crypto';
 
-/** A fresh CSP nonce: 16 random bytes, base64 (a new one for every response). */
-export function createNonce(): string {
-  return randomBytes(16).toString('base64');
+/** The gateway's nonces are 16 random bytes, base64; anything else in the header is ignored. */
+const GATEWAY_NONCE = /^[A-Za-z0-9+/]{22}==$/;
+
+/**
+ * This response's CSP nonce: the one the gateway made for this request (CSP_NONCE_HEADER, ADR
+ * 0029), so the page's `nonce` attributes match the policy the gateway sends; else a fresh one
+ * (identity reached directly, as in its own tests). Either way a new one for every response.
+ */
+export function pageNonce(fromGateway: string | string[] | undefined): string {
+  return typeof fromGateway === 'string' && GATEWAY_NONCE.test(fromGateway)
+    ? fromGateway
+    : randomBytes(16).toString('base64');
 }
 
 /**

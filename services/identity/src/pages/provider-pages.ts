@@ -1,8 +1,9 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { CSP_NONCE_HEADER } from '@rampart/contracts';
 import type { ProviderPages } from '../oidc/provider-configuration.js';
 import { html, raw } from './html.js';
 import { layout, type Page } from './layout.js';
-import { createNonce, formActionSources, pageSecurityHeaders } from './page-security.js';
+import { formActionSources, pageNonce, pageSecurityHeaders } from './page-security.js';
 
 /**
  * The pages oidc-provider renders itself (its errors, the sign-out confirmation, the device flow),
@@ -18,7 +19,7 @@ import { createNonce, formActionSources, pageSecurityHeaders } from './page-secu
 type Context = KoaContextWithOIDC;
 
 function render(ctx: Context, page: Page): void {
-  const nonce = createNonce();
+  const nonce = pageNonce(ctx.get(CSP_NONCE_HEADER));
   // The provider's forms carry their own CSRF field; ours would be meaningless to it.
   const document = layout(page, { nonce, csrf: html`` });
   ctx.set(pageSecurityHeaders(nonce, formActionSources(page.formRedirects)));

@@ -1,0 +1,30 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from '@rampart/platform';
+import type { GatewayConfig } from '../config/gateway.config.js';
+import { registerProxies } from '../proxy/proxy.js';
+import { answerMalformedRequests } from './client-errors.js';
+import { ClientProtocol } from './client-protocol.js';
+import { registerCspReports } from './csp-reports.js';
+import { registerSecurityHeaders } from './security-headers.js';
+import { registerSecurityTxt } from './security-txt.js';
+
+/**
+ * Everything the public edge does besides Nest's own routes: the security headers first (so they
+ * cover every route registered after), the gateway's own endpoints, then the proxies.
+ */
+export async function configureEdge(
+  app: NestFastifyApplication,
+  config: GatewayConfig,
+  logger: Logger,
+): Promise<void> {
+  if (config.GATEWAY_SECURITY_CONTACT === 'mailto:security@rampart.invalid')
+    logger.warn(
+      'GATEWAY_SECURITY_CONTACT is not set: security.txt names a placeholder address (refused in production)',
+    );
+  const protocol = new ClientProtocol(config.GATEWAY_TRUSTED_PROXIES);
+  registerSecurityHeaders(app, protocol);
+  answerMalformedRequests(app.getHttpServer());
+  registerSecurityTxt(app, config);
+  await registerCspReports(app, logger);
+  await registerProxies(app, config, logger, protocol);
+}
