@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { GATEWAY_DEFAULT_PORT, SERVICE_ROUTES, type ServiceRoute } from '@rampart/contracts';
 import { baseConfigSchema } from '@rampart/platform';
+import { parseCorsAllowlist } from '../security/cors.js';
 
 /** `key-management` -> `UPSTREAM_KEY_MANAGEMENT_URL`. */
 export function upstreamVariable(service: ServiceRoute['service']): string {
@@ -47,6 +48,21 @@ export const gatewayConfigSchema = baseConfigSchema
           .filter(Boolean),
       )
       .refine((entries) => entries.every(isAddressOrBlock), 'must be IP addresses or CIDR blocks'),
+    /**
+     * Cross-origin callers per path prefix: `<prefix>=<origin> <origin>;...` (see cors.ts). Unset:
+     * no cross-origin access at all.
+     */
+    GATEWAY_CORS_ALLOWLIST: z
+      .string()
+      .default('')
+      .transform((value, context) => {
+        try {
+          return parseCorsAllowlist(value);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
     /** RFC 9116 `Contact`: where to report a vulnerability (`mailto:`, `https:` or `tel:`). */
     GATEWAY_SECURITY_CONTACT: z
       .url({ protocol: /^(mailto|https|tel)$/ })

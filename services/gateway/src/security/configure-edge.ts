@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/gateway.config.js';
 import { registerProxies } from '../proxy/proxy.js';
 import { answerMalformedRequests } from './client-errors.js';
 import { ClientProtocol } from './client-protocol.js';
+import { registerCors } from './cors.js';
 import { registerCspReports } from './csp-reports.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerSecurityTxt } from './security-txt.js';
@@ -23,6 +24,7 @@ export async function configureEdge(
     );
   const protocol = new ClientProtocol(config.GATEWAY_TRUSTED_PROXIES);
   registerSecurityHeaders(app, protocol);
+  registerCors(app, config.GATEWAY_CORS_ALLOWLIST, logger);
   answerMalformedRequests(app.getHttpServer());
   registerSecurityTxt(app, config);
   await registerCspReports(app, logger);
