@@ -1,4 +1,5 @@
 export * from './services/services.js';
+export * from './services/resource-apis.js';
 export * from './errors/error-codes.js';
 export * from './data-protection/data-categories.js';
 export * from './events/envelope.js';

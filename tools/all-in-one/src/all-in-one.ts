@@ -52,8 +52,9 @@ export interface AllInOne {
 }
 
 /**
- * Every service accepts access tokens from identity, checked against key-management's JWK Set;
- * each API's audience is its own URL through the gateway (its RFC 8707 resource indicator).
+ * Every service (and the gateway, for each API it protects) accepts access tokens from identity,
+ * checked against key-management's JWK Set; each API's audience is its own URL through the
+ * gateway (its RFC 8707 resource indicator).
  */
 function accessTokenEnv(
   issuer: string,
@@ -212,6 +213,8 @@ export async function startAllInOne(
       env: {
         ...common,
         ...upstreams,
+        // The edge checks access tokens for the APIs before they are proxied (issue 6).
+        ...accessTokenEnv(issuer, serviceUrl('key-management'), 'gateway'),
         PORT: String(config.RAMPART_PORT),
         WORKLOAD_KEY_FILE: keys.keyFile('gateway'),
       },

@@ -4,6 +4,21 @@ import { PROBLEM_CONTENT_TYPE } from '@rampart/contracts';
 import { toProblem, type ProblemLogger } from './problem-details.js';
 import { RampartError } from './rampart-error.js';
 
+/**
+ * Answers a request with the problem document for `error`, and the headers the error calls for
+ * (a `WWW-Authenticate` challenge, a `Retry-After`). For Fastify routes outside Nest's controllers.
+ */
+export function replyWithProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  logger: ProblemLogger,
+): FastifyReply {
+  const problem = toProblem(error, request.url.split('?')[0] ?? '/', logger);
+  if (error instanceof RampartError) void reply.headers(error.headers);
+  return reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+}
+
 /** Answers every error of an HTTP request with application/problem+json. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -13,8 +28,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const problem = toProblem(error, request.url.split('?')[0] ?? '/', this.logger);
-    if (error instanceof RampartError) void reply.headers(error.headers);
-    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+    void replyWithProblem(request, reply, error, this.logger);
   }
 }

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 
 export interface TestTokenIssuer {
   readonly issuer: string;
@@ -12,6 +12,13 @@ export interface TestTokenIssuer {
     audience: string;
     ttlSeconds?: number;
   }): Promise<string>;
+  /**
+   * Signs with a new key (a new `kid`) from now on; the JWK Set publishes both, as an issuer does
+   * during a rotation.
+   */
+  rotate(): Promise<void>;
+  /** How often the JWK Set was fetched: verifiers should cache it. */
+  readonly jwksFetches: number;
   /** The service configuration that makes a service trust this issuer. */
   env(audience?: string): Record<string, string>;
   close(): Promise<void>;
@@ -23,14 +30,26 @@ export interface TestTokenIssuer {
  * verify identity's.
  */
 export async function startTestTokenIssuer(): Promise<TestTokenIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const kid = 'test-issuer-1';
-  const jwks = JSON.stringify({
-    keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }],
-  });
+  let generation = 0;
+  let signing = await newSigningKey();
+  const published: JWK[] = [signing.publicJwk];
+  let jwksFetches = 0;
+  async function newSigningKey() {
+    generation += 1;
+    const kid = `test-issuer-${generation}`;
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    return {
+      kid,
+      privateKey,
+      publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+    };
+  }
   const server = createServer((request, response) => {
     if (request.url === '/jwks') {
-      response.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(jwks);
+      jwksFetches += 1;
+      response
+        .writeHead(200, { 'content-type': 'application/jwk-set+json' })
+        .end(JSON.stringify({ keys: published }));
     } else {
       response.writeHead(404).end();
     }
@@ -42,14 +61,21 @@ export async function startTestTokenIssuer(): Promise<TestTokenIssuer> {
     jwksUri: `${issuer}/jwks`,
     mint: ({ sub, scope, audience, ttlSeconds = 300 }) =>
       new SignJWT({ ...(scope ? { scope } : {}), client_id: 'test-client' })
-        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: signing.kid })
         .setIssuer(issuer)
         .setSubject(sub)
         .setAudience(audience)
         .setIssuedAt()
         .setExpirationTime(`${ttlSeconds}s`)
         .setJti(crypto.randomUUID())
-        .sign(privateKey),
+        .sign(signing.privateKey),
+    rotate: async () => {
+      signing = await newSigningKey();
+      published.push(signing.publicJwk);
+    },
+    get jwksFetches() {
+      return jwksFetches;
+    },
     env: (audience) => ({
       ACCESS_TOKEN_ISSUER: issuer,
       ACCESS_TOKEN_JWKS_URI: `${issuer}/jwks`,

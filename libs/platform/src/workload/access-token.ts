@@ -33,6 +33,11 @@ export function accessTokenSettings(
   };
 }
 
+/** The issuer's JWK Set, fetched on first use and again when a token names an unknown `kid`. */
+export function remoteKeySet(jwksUri: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(jwksUri));
+}
+
 export interface UserPrincipal {
   kind: 'user';
   /** The token's `sub`. */
@@ -49,9 +54,16 @@ export class AccessTokenVerifier {
   /** Tokens already verified, until they expire: a client reuses one token for many calls. */
   private readonly verified = new Map<string, { principal: UserPrincipal; expiresAt: number }>();
 
-  /** Without settings no issuer is trusted and every token is refused. */
-  constructor(private readonly settings: AccessTokenSettings | undefined) {
-    this.keys = settings ? createRemoteJWKSet(new URL(settings.jwksUri)) : undefined;
+  /**
+   * Without settings no issuer is trusted and every token is refused. Verifiers for several
+   * audiences of one issuer (the gateway has one per API) pass one key set, so they share its
+   * cache and its refreshes.
+   */
+  constructor(
+    private readonly settings: AccessTokenSettings | undefined,
+    keys?: JWTVerifyGetKey,
+  ) {
+    this.keys = settings ? (keys ?? remoteKeySet(settings.jwksUri)) : undefined;
   }
 
   async verify(token: string): Promise<AccessTokenVerification> {

@@ -34,6 +34,8 @@ export const gatewayConfigSchema = baseConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(GATEWAY_DEFAULT_PORT),
     GATEWAY_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    /** Deepest nesting of objects and arrays a JSON body may have (400 beyond). */
+    GATEWAY_MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(512).default(32),
     /**
      * Proxies (a TLS-terminating load balancer) whose `X-Forwarded-Proto` the gateway believes,
      * by address or CIDR block. Nobody else's is: a caller could claim TLS it never used.
@@ -81,6 +83,15 @@ export const gatewayConfigSchema = baseConfigSchema
     ...upstreams,
   })
   .superRefine((config, context) => {
+    // Without a trusted issuer the edge refuses every token: in production that is a mistake.
+    if (config.RAMPART_MODE === 'production' && !config.ACCESS_TOKEN_ISSUER) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ACCESS_TOKEN_ISSUER'],
+        message:
+          'must be set when RAMPART_MODE=production (the gateway verifies access tokens at the edge)',
+      });
+    }
     // A placeholder contact in production would send reports nowhere.
     if (
       config.RAMPART_MODE === 'production' &&

@@ -1,14 +1,16 @@
 import proxy from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CSP_NONCE_HEADER, SERVICE_ROUTES, type ErrorCode } from '@rampart/contracts';
 import {
-  CSP_NONCE_HEADER,
-  PROBLEM_CONTENT_TYPE,
-  SERVICE_ROUTES,
-  type ErrorCode,
-} from '@rampart/contracts';
-import { RampartError, toProblem, WORKLOAD_ASSERTION_HEADER, type Logger } from '@rampart/platform';
+  RampartError,
+  replyWithProblem,
+  WORKLOAD_ASSERTION_HEADER,
+  type Logger,
+} from '@rampart/platform';
 import { upstreamUrl, type GatewayConfig } from '../config/gateway.config.js';
+import type { EdgeTokens } from '../edge/edge-tokens.js';
+import { bodyRuleFor, enforceBodyRule } from '../limits/request-limits.js';
 import type { ClientProtocol } from '../security/client-protocol.js';
 import { requestNonce } from '../security/security-headers.js';
 import { traceparentFor } from './traceparent.js';
@@ -43,23 +45,53 @@ export function upstreamProblem(error: Error): ErrorCode {
 }
 
 /**
- * Routes each public prefix of the service map to its service, path unchanged. Upstream failures
- * become problem+json 502/503/504; caller-supplied internal headers are dropped, and the request
- * carries the gateway's CSP nonce (ADR 0029) and a `traceparent`.
+ * Routes each public prefix of the service map to its service, path unchanged. Before a request
+ * goes upstream, the APIs that need one get their access token checked (`edge/`), and the body its
+ * prefix's limits (`limits/`). Upstream failures become problem+json 502/503/504; caller-supplied
+ * internal headers are dropped, and the request carries the gateway's CSP nonce (ADR 0029) and a
+ * `traceparent`.
  */
 export async function registerProxies(
   app: NestFastifyApplication,
   config: GatewayConfig,
   logger: Logger,
   protocol: ClientProtocol,
+  edgeTokens: EdgeTokens,
 ): Promise<void> {
-  for (const route of SERVICE_ROUTES) {
-    const upstream = upstreamUrl(config, route.service);
-    for (const prefix of route.prefixes) {
-      await app.register(proxy, {
-        upstream,
+  await app.register(async (scope: FastifyInstance) => {
+    // Refusals from the checks below, as problem+json with their challenge headers.
+    scope.setErrorHandler((error, request, reply) => {
+      // Refused before its body was read: close the connection rather than drain what is left,
+      // so a caller cannot keep the gateway reading a body it has already said no to.
+      if (!request.raw.complete) void reply.header('connection', 'close');
+      return replyWithProblem(request, reply, error, logger);
+    });
+    for (const route of SERVICE_ROUTES) {
+      for (const prefix of route.prefixes) {
+        await registerProxy(scope, route.service, prefix);
+      }
+    }
+  });
+
+  async function registerProxy(
+    scope: FastifyInstance,
+    service: (typeof SERVICE_ROUTES)[number]['service'],
+    prefix: string,
+  ): Promise<void> {
+    const bodyRule = bodyRuleFor(prefix);
+    const limits = { maxJsonDepth: config.GATEWAY_MAX_JSON_DEPTH };
+    // Each proxy in its own context, so the token check can run first, before Fastify reads a
+    // byte of the body: an unauthenticated caller gets 401, whatever it sends.
+    await scope.register(async (context: FastifyInstance) => {
+      if (edgeTokens.protects(prefix))
+        context.addHook('onRequest', (request) => edgeTokens.admit(request, prefix));
+      await context.register(proxy, {
+        upstream: upstreamUrl(config, service),
         prefix,
         rewritePrefix: prefix,
+        preHandler: (request, _reply, done) => {
+          enforceBodyRule(request, bodyRule, limits).then(() => done(), done);
+        },
         // undici, kept-alive and pipelined per upstream: about a third less CPU per proxied
         // request than Node's http client (docs/benchmarks.md, identity through the gateway).
         undici: {
@@ -85,18 +117,15 @@ export async function registerProxies(
             const failure = new RampartError(
               upstreamProblem(error),
               // Logged, never sent: 5xx details stay with the error id.
-              `${route.service} did not answer: ${error.message} (${upstreamCode(error) ?? 'no code'})`,
+              `${service} did not answer: ${error.message} (${upstreamCode(error) ?? 'no code'})`,
               {},
               { cause: error },
             );
-            const problem = toProblem(failure, reply.request.url.split('?')[0] ?? '/', logger);
-            void (reply as unknown as FastifyReply)
-              .status(problem.status)
-              .header('content-type', PROBLEM_CONTENT_TYPE)
-              .send(problem);
+            const fastifyReply = reply as unknown as FastifyReply;
+            void replyWithProblem(fastifyReply.request, fastifyReply, failure, logger);
           },
         },
       });
-    }
+    });
   }
 }

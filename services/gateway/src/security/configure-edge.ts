@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from '@rampart/platform';
 import type { GatewayConfig } from '../config/gateway.config.js';
+import { EdgeTokens } from '../edge/edge-tokens.js';
 import { registerProxies } from '../proxy/proxy.js';
 import { answerMalformedRequests } from './client-errors.js';
 import { ClientProtocol } from './client-protocol.js';
@@ -22,11 +23,19 @@ export async function configureEdge(
     logger.warn(
       'GATEWAY_SECURITY_CONTACT is not set: security.txt names a placeholder address (refused in production)',
     );
+  if (!config.ACCESS_TOKEN_ISSUER)
+    logger.warn(
+      'ACCESS_TOKEN_ISSUER is not set: every request to /authz, /kms, /privacy and /audit that needs a token is refused at the edge',
+    );
   const protocol = new ClientProtocol(config.GATEWAY_TRUSTED_PROXIES);
   registerSecurityHeaders(app, protocol);
   registerCors(app, config.GATEWAY_CORS_ALLOWLIST, logger);
   answerMalformedRequests(app.getHttpServer());
   registerSecurityTxt(app, config);
   await registerCspReports(app, logger);
-  await registerProxies(app, config, logger, protocol);
+  const edgeTokens = new EdgeTokens({
+    issuer: config.ACCESS_TOKEN_ISSUER,
+    jwksUri: config.ACCESS_TOKEN_JWKS_URI,
+  });
+  await registerProxies(app, config, logger, protocol, edgeTokens);
 }

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
-import { createTestWorkloadKeys } from '@rampart/platform/testing-support';
+import {
+  createTestWorkloadKeys,
+  startTestTokenIssuer,
+  type TestTokenIssuer,
+} from '@rampart/platform/testing-support';
 import { startService, type RunningService } from '@rampart/platform';
 import { freePort } from '@rampart/testing';
 import { gatewayService } from '../gateway.service.js';
@@ -32,6 +36,7 @@ function send(
 /** CORS through the real gateway, against an upstream that tries to open itself to everyone. */
 describe('gateway CORS allowlist', () => {
   let gateway: RunningService;
+  let issuer: TestTokenIssuer;
   let upstream: Server;
   let upstreamSawPreflight = false;
 
@@ -51,8 +56,10 @@ describe('gateway CORS allowlist', () => {
     const upstreamUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     const closedPort = await freePort();
     const keys = await createTestWorkloadKeys(['gateway']);
+    issuer = await startTestTokenIssuer();
     gateway = await startService(gatewayService, {
       env: {
+        ...issuer.env(),
         PORT: '0',
         LOG_LEVEL: 'silent',
         WORKLOAD_KEY_FILE: keys.keyFile('gateway'),
@@ -71,11 +78,18 @@ describe('gateway CORS allowlist', () => {
   afterAll(async () => {
     await gateway?.stop();
     await new Promise((resolve) => upstream?.close(resolve));
+    await issuer?.close();
   });
 
   it('answers an allowlisted origin by name, with credentials, never the upstream’s wildcard', async () => {
+    const token = await issuer.mint({
+      sub: 'siem',
+      scope: 'audit.read',
+      audience: `${issuer.issuer}/audit`,
+    });
     const answer = await send(`${gateway.url}/audit/v1/events`, 'GET', {
       origin: 'https://siem.example',
+      authorization: `Bearer ${token}`,
     });
     expect(answer.status).toBe(200);
     expect(answer.headers['access-control-allow-origin']).toBe('https://siem.example');

@@ -1,8 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { PROBLEM_CONTENT_TYPE } from '@rampart/contracts';
-import { RampartError, toProblem, type Logger } from '@rampart/platform';
+import { RampartError, replyWithProblem, type Logger } from '@rampart/platform';
 import { CSP_REPORT_PATH } from './content-security-policy.js';
 
 /** Browsers send a handful of short reports; anything bigger is not one. */
@@ -117,10 +116,7 @@ export async function registerCspReports(app: NestFastifyApplication, logger: Lo
         }
       },
     );
-    scope.setErrorHandler((error, request, reply) => {
-      const problem = toProblem(error, CSP_REPORT_PATH, log);
-      void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
-    });
+    scope.setErrorHandler((error, request, reply) => replyWithProblem(request, reply, error, log));
     scope.post(CSP_REPORT_PATH, { bodyLimit: CSP_REPORT_MAX_BYTES }, (request, reply) => {
       const contentType = (request.headers['content-type'] ?? '')
         .split(';')[0]!

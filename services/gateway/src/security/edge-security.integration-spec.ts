@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { CSP_NONCE_HEADER } from '@rampart/contracts';
-import { createTestWorkloadKeys } from '@rampart/platform/testing-support';
+import {
+  createTestWorkloadKeys,
+  startTestTokenIssuer,
+  type TestTokenIssuer,
+} from '@rampart/platform/testing-support';
 import { createLogger, startService, type RunningService } from '@rampart/platform';
 import { freePort } from '@rampart/testing';
 import { gatewayService } from '../gateway.service.js';
@@ -48,6 +52,17 @@ describe('gateway security headers, CSP and reports', () => {
   let upstream: Server;
   let seen: Record<string, string | string[] | undefined> = {};
   const logLines: string[] = [];
+  let issuer: TestTokenIssuer;
+  /** A request with an access token for the API its path names: what the edge asks for. */
+  const fetchApi = async (url: string, init: RequestInit = {}) => {
+    const api = `/${new URL(url).pathname.split('/')[1]}`;
+    const scope = { '/audit': 'audit.read', '/authz': 'authz.read', '/kms': 'kms.use' }[api];
+    const token = await issuer.mint({ sub: 'tester', scope, audience: `${issuer.issuer}${api}` });
+    return fetch(url, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+    });
+  };
 
   beforeAll(async () => {
     upstream = createServer((request, response) => {
@@ -96,7 +111,9 @@ describe('gateway security headers, CSP and reports', () => {
     const upstreamUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     const closedPort = await freePort();
     const keys = await createTestWorkloadKeys(['gateway']);
+    issuer = await startTestTokenIssuer();
     const env = {
+      ...issuer.env(),
       PORT: '0',
       LOG_LEVEL: 'silent',
       WORKLOAD_KEY_FILE: keys.keyFile('gateway'),
@@ -124,6 +141,7 @@ describe('gateway security headers, CSP and reports', () => {
     await gateway?.stop();
     await trustingGateway?.stop();
     await new Promise((resolve) => upstream?.close(resolve));
+    await issuer?.close();
   });
 
   it.each([
@@ -132,7 +150,7 @@ describe('gateway security headers, CSP and reports', () => {
     ['/audit/v1/missing', 404],
     ['/audit/v1/broken', 500],
   ])('replaces a weakening upstream’s headers on %s (%i)', async (path, status) => {
-    const response = await fetch(`${gateway.url}${path}`, { redirect: 'manual' });
+    const response = await fetchApi(`${gateway.url}${path}`, { redirect: 'manual' });
     expect(response.status).toBe(status);
     expectSecurityHeaders(response);
     expect(response.headers.get('content-security-policy')).toMatch(
@@ -149,7 +167,7 @@ describe('gateway security headers, CSP and reports', () => {
     ['an upstream that is down (503)', '/authz/v1/anything'],
     ['security.txt', '/.well-known/security.txt'],
   ])('sets them on %s', async (_kind, path) => {
-    const response = await fetch(`${gateway.url}${path}`);
+    const response = await fetchApi(`${gateway.url}${path}`);
     expectSecurityHeaders(response);
   });
 
@@ -160,7 +178,7 @@ describe('gateway security headers, CSP and reports', () => {
   });
 
   it('gives a page a nonce policy that matches the nonce handed to the service, new each time', async () => {
-    const first = await fetch(`${gateway.url}/audit/v1/page`, {
+    const first = await fetchApi(`${gateway.url}/audit/v1/page`, {
       headers: { [CSP_NONCE_HEADER]: 'AAAAAAAAAAAAAAAAAAAAAA==' },
     });
     const policy = first.headers.get('content-security-policy')!;
@@ -175,30 +193,30 @@ describe('gateway security headers, CSP and reports', () => {
         `base-uri 'none'; report-to csp; report-uri /csp-reports`,
     );
     expectSecurityHeaders(first);
-    const second = await fetch(`${gateway.url}/audit/v1/page`);
+    const second = await fetchApi(`${gateway.url}/audit/v1/page`);
     expect(second.headers.get('content-security-policy')).not.toContain(nonce);
   });
 
   it('forwards a valid traceparent and starts one when there is none or it is malformed', async () => {
     const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    await fetch(`${gateway.url}/audit/v1/events`, { headers: { traceparent: parent } });
+    await fetchApi(`${gateway.url}/audit/v1/events`, { headers: { traceparent: parent } });
     expect(seen['traceparent']).toBe(parent);
-    await fetch(`${gateway.url}/audit/v1/events`, { headers: { traceparent: 'garbage' } });
+    await fetchApi(`${gateway.url}/audit/v1/events`, { headers: { traceparent: 'garbage' } });
     expect(seen['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(seen['traceparent']).not.toBe('garbage');
   });
 
   it('sends HSTS and https to services only when a trusted proxy says the caller used TLS', async () => {
     const claimed = { 'x-forwarded-proto': 'https' };
-    const untrusted = await fetch(`${gateway.url}/audit/v1/events`, { headers: claimed });
+    const untrusted = await fetchApi(`${gateway.url}/audit/v1/events`, { headers: claimed });
     expect(untrusted.headers.get('strict-transport-security')).toBeNull();
     expect(seen['x-forwarded-proto']).toBe('http');
-    const trusted = await fetch(`${trustingGateway.url}/audit/v1/events`, { headers: claimed });
+    const trusted = await fetchApi(`${trustingGateway.url}/audit/v1/events`, { headers: claimed });
     expect(trusted.headers.get('strict-transport-security')).toBe(
       'max-age=63072000; includeSubDomains',
     );
     expect(seen['x-forwarded-proto']).toBe('https');
-    const plain = await fetch(`${trustingGateway.url}/audit/v1/events`);
+    const plain = await fetchApi(`${trustingGateway.url}/audit/v1/events`);
     expect(plain.headers.get('strict-transport-security')).toBeNull();
   });
 

@@ -4,19 +4,14 @@ import {
   type Configuration,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { RESOURCE_APIS, resourceIndicator } from '@rampart/contracts';
 import type { PrivateSigningJwk } from '@rampart/platform';
 import type { DataSource } from 'typeorm';
 import { fetch as undiciFetch } from 'undici';
 import type { IdentityConfig } from '../config/identity.config.js';
 import { CLAIMS_BY_SCOPE, findActiveAccountClaims } from './account-claims.js';
 import { postgresAdapterFactory } from './postgres-adapter.js';
-import {
-  ADMIN_SCOPES,
-  OPENID_SCOPES,
-  RESOURCE_APIS,
-  resourceApi,
-  resourceIndicator,
-} from './resource-servers.js';
+import { ADMIN_SCOPES, OPENID_SCOPES, resourceApi } from './resource-servers.js';
 
 /** The account centre: a first-party client that only needs the session (response_type none). */
 export const ACCOUNT_CENTRE_CLIENT_ID = 'rampart-account';
