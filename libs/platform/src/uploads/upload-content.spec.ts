@@ -252,6 +252,20 @@ describe('detectUploadType', () => {
         'pdf-action',
       ],
       [
+        'a PDF with /JS between two streams',
+        samplePdf({
+          objects: [
+            '<< /Length 1 >>\nstream\nx\nendstream',
+            '<< /JS (app.alert(1)) >>',
+            '<< /Length 1 >>\nstream\ny\nendstream',
+          ],
+        }),
+        'a.pdf',
+        documents,
+        'application/pdf',
+        'pdf-action',
+      ],
+      [
         'a PDF that launches a program',
         samplePdf({ objects: ['<< /S /Launch /F (cmd.exe) >>'] }),
         'a.pdf',
@@ -292,6 +306,12 @@ describe('detectUploadType', () => {
         [samplePng({ text: 'a <scripted> comment about <html-like> things' }), 'a.png', images],
         [samplePdf({ objects: ['<< /JSON (not a script) /JSX 1 >>'] }), 'a.pdf', documents],
         [samplePdf({ objects: ['<< /JavaScriptEngineVersion 2 >>'] }), 'a.pdf', documents],
+        // Stream data is not parsed as dictionaries: "/JS (" in compressed bytes is chance.
+        [
+          samplePdf({ objects: ['<< /Length 12 >>\nstream\n\x8f/JS (\x02\x9c\nendstream'] }),
+          'a.pdf',
+          documents,
+        ],
         [sampleDocx(), 'cv.docx', documents],
         [Buffer.from('x < y and <b>bold</b> is fine\n'), 'maths.txt', documents],
       ];
