@@ -15,6 +15,8 @@ export async function readUpload(
   source: UploadSource,
   policy: Pick<UploadPolicy, 'maxBytes'>,
 ): Promise<Buffer> {
+  if (!Number.isSafeInteger(policy.maxBytes) || policy.maxBytes < 1)
+    throw new RangeError('upload maxBytes must be a positive integer');
   const chunks: Buffer[] = [];
   let total = 0;
   try {

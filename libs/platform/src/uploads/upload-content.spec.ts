@@ -128,6 +128,18 @@ describe('detectUploadType', () => {
       expect(await detect(text, 'cities', documents)).toBe('text/plain');
     });
 
+    it('accepts text whose first letters happen to be a magic number', async () => {
+      const cars = Buffer.from('BMW,320i,2019\nVW,Golf,2021\n'); // "BM" starts a bitmap
+      expect(await detect(cars, 'cars.csv', documents)).toBe('text/csv');
+      const countries = Buffer.from('MZ,Mozambique\nNA,Namibia\n'); // "MZ" starts an .exe
+      expect(await detect(countries, 'countries.csv', documents)).toBe('text/csv');
+      expect(await detect(Buffer.from('ID3 tags explained\n'), 'id3.txt', documents)).toBe(
+        'text/plain',
+      );
+      // Still refused where the policy takes no text.
+      await expect(detect(cars, 'cars.csv', images)).rejects.toMatchObject(unsupported);
+    });
+
     it('refuses text when the policy allows no text, or not that text type', async () => {
       await expect(detect(text, 'cities.txt', images)).rejects.toMatchObject(unsupported);
       await expect(detect(text, 'cities.csv', plainTextOnly)).rejects.toMatchObject(unsupported);

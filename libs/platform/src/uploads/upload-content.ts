@@ -35,14 +35,13 @@ export async function detectUploadType(
     // A file built to trip the parser is not one we accept, and not a server error either.
     throw uploadTypeNotAllowed(policy);
   });
-  let type: UploadType;
-  if (detected) {
-    if (!isUploadType(detected.mime) || !policy.allowedTypes.includes(detected.mime))
-      throw uploadTypeNotAllowed(policy);
-    type = detected.mime;
-  } else {
-    type = textType(bytes, claims, claimedType, policy);
-  }
+  const allowedDetected =
+    detected && isUploadType(detected.mime) && policy.allowedTypes.includes(detected.mime)
+      ? detected.mime
+      : undefined;
+  // Anything else can still be text: some magic numbers are two or three ASCII letters, and a
+  // CSV starting "BMW," (a "BMP") or "MZ," (an "EXE") is still a CSV.
+  const type = allowedDetected ?? textType(bytes, claims, claimedType, policy);
   const info = UPLOAD_TYPES[type];
   if (claims.name.extension && !listed(info.extensions, claims.name.extension))
     throw uploadTypeMismatch('extension');
@@ -53,7 +52,7 @@ export async function detectUploadType(
 }
 
 /**
- * Bytes no magic number matched are accepted only as an allowed text type, and only when they
+ * Bytes no allowed magic number matched are accepted only as an allowed text type, and only when they
  * are valid UTF-8 without NUL (which no text file has and nearly every binary one does). Which
  * text type comes from the claims: the extension, else the Content-Type, else text/plain.
  */
@@ -63,7 +62,12 @@ function textType(
   claimedType: string | undefined,
   policy: UploadPolicy,
 ): UploadType {
-  if (bytes.includes(0) || !isUtf8(bytes)) throw uploadTypeNotAllowed(policy);
+  if (
+    !policy.allowedTypes.some((type) => TEXT_TYPES.includes(type)) ||
+    bytes.includes(0) ||
+    !isUtf8(bytes)
+  )
+    throw uploadTypeNotAllowed(policy);
   const { extension } = claims.name;
   let type: UploadType | undefined;
   if (extension) {

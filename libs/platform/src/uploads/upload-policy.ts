@@ -76,30 +76,35 @@ export function isUploadType(type: string): type is UploadType {
 export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 /** What one use of uploads accepts (a profile picture, an invoice attachment, ...). */
-export interface UploadPolicy {
+export interface UploadPolicyOptions {
   /** The most bytes a file may have; one more and the upload is refused with 413. */
   readonly maxBytes: number;
   /** The types accepted, judged from the bytes; anything else is refused with 415. */
   readonly allowedTypes: readonly UploadType[];
 }
 
+declare const checked: unique symbol;
+
+/** A policy that went through `defineUploadPolicy`; the checks accept no other. */
+export type UploadPolicy = UploadPolicyOptions & { readonly [checked]: true };
+
 /**
  * Checks a policy once, where it is declared: a wrong policy is a bug in the service and stops
  * it at start, rather than failing on the first upload.
  */
-export function defineUploadPolicy(policy: UploadPolicy): UploadPolicy {
+export function defineUploadPolicy(options: UploadPolicyOptions): UploadPolicy {
   if (
-    !Number.isSafeInteger(policy.maxBytes) ||
-    policy.maxBytes < 1 ||
-    policy.maxBytes > MAX_UPLOAD_BYTES
+    !Number.isSafeInteger(options.maxBytes) ||
+    options.maxBytes < 1 ||
+    options.maxBytes > MAX_UPLOAD_BYTES
   )
     throw new RangeError(`upload maxBytes must be an integer from 1 to ${MAX_UPLOAD_BYTES}`);
-  if (policy.allowedTypes.length === 0)
+  if (options.allowedTypes.length === 0)
     throw new RangeError('an upload policy must allow at least one type');
-  for (const type of policy.allowedTypes)
+  for (const type of options.allowedTypes)
     if (!isUploadType(type)) throw new RangeError(`${String(type)} is not an upload type`);
   return Object.freeze({
-    maxBytes: policy.maxBytes,
-    allowedTypes: Object.freeze([...new Set(policy.allowedTypes)]),
-  });
+    maxBytes: options.maxBytes,
+    allowedTypes: Object.freeze([...new Set(options.allowedTypes)]),
+  }) as UploadPolicy;
 }
