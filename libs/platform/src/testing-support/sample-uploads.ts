@@ -65,6 +65,23 @@ export function samplePdf(options: { objects?: string[] } = {}): Buffer {
   return bytes(`%PDF-1.7\n${body}trailer\n<< /Root 1 0 R /Size ${objects.length + 1} >>\n%%EOF\n`);
 }
 
+/**
+ * An object stream (PDF 1.5+) holding `objects` compressed, for samplePdf's `objects`; pass
+ * `filter: null` to leave it uncompressed or another filter name to label it so.
+ */
+export function sampleObjectStream(
+  objects: string[],
+  options: { filter?: string | null; data?: Buffer } = {},
+): string {
+  const body = objects.join('\n');
+  const filter = options.filter === undefined ? '/FlateDecode' : options.filter;
+  const data = options.data ?? (filter === '/FlateDecode' ? deflateSync(body) : Buffer.from(body));
+  return (
+    `<< /Type /ObjStm /N ${objects.length} /First 0${filter ? ` /Filter ${filter}` : ''} ` +
+    `/Length ${data.length} >>\nstream\n${data.toString('latin1')}\nendstream`
+  );
+}
+
 /** A GIF89a header and trailer. */
 export function sampleGif(): Buffer {
   return bytes('GIF89a', [1, 0, 1, 0, 0, 0, 0], ';');

@@ -1,10 +1,12 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { Readable } from 'node:stream';
+import { deflateSync } from 'node:zlib';
 import { toProblem } from '../errors/problem-details.js';
 import {
   sampleDocx,
   sampleGif,
   sampleJpeg,
+  sampleObjectStream,
   samplePdf,
   samplePng,
   sampleZip,
@@ -278,6 +280,67 @@ describe('detectUploadType', () => {
         'pdf-action',
       ],
       [
+        'a PDF with a JavaScript action compressed in an object stream',
+        samplePdf({
+          objects: [sampleObjectStream(['<< /Type /Action /S /JavaScript /JS 9 0 R >>'])],
+        }),
+        'a.pdf',
+        documents,
+        'application/pdf',
+        'pdf-action',
+      ],
+      [
+        'a PDF with /JS in an uncompressed object stream',
+        samplePdf({
+          objects: [sampleObjectStream(['<< /JS (app.alert(1)) >>'], { filter: null })],
+        }),
+        'a.pdf',
+        documents,
+        'application/pdf',
+        'pdf-action',
+      ],
+      [
+        'a PDF with an object stream behind a predictor',
+        samplePdf({
+          objects: [
+            sampleObjectStream(['<< /Type /Font >>']).replace(
+              '/Filter /FlateDecode',
+              '/Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 4 >>',
+            ),
+          ],
+        }),
+        'a.pdf',
+        documents,
+        'application/pdf',
+        'pdf-hidden',
+      ],
+      [
+        'a PDF with an object stream that does not inflate',
+        samplePdf({ objects: [sampleObjectStream([], { data: Buffer.from('not zlib at all') })] }),
+        'a.pdf',
+        documents,
+        'application/pdf',
+        'pdf-hidden',
+      ],
+      [
+        'a PDF with an object stream behind a filter that is not inspected',
+        samplePdf({ objects: [sampleObjectStream(['<< /JS (x) >>'], { filter: '/LZWDecode' })] }),
+        'a.pdf',
+        documents,
+        'application/pdf',
+        'pdf-hidden',
+      ],
+      [
+        'a PDF with an object stream that inflates to more than 32 MiB',
+        samplePdf({
+          objects: [sampleObjectStream([], { data: deflateSync(Buffer.alloc(33 * 1024 * 1024)) })],
+        }),
+        'a.pdf',
+        documents,
+        'application/pdf',
+        'pdf-hidden',
+      ],
+      [
         'a PDF that launches a program',
         samplePdf({ objects: ['<< /S /Launch /F (cmd.exe) >>'] }),
         'a.pdf',
@@ -325,6 +388,16 @@ describe('detectUploadType', () => {
           documents,
         ],
         [sampleDocx(), 'cv.docx', documents],
+        [
+          samplePdf({
+            objects: [
+              sampleObjectStream(['<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>']),
+              sampleObjectStream(['<< /Type /Annot /Subtype /Link >>'], { filter: null }),
+            ],
+          }),
+          'a.pdf',
+          documents,
+        ],
         [Buffer.from('x < y and <b>bold</b> is fine\n'), 'maths.txt', documents],
       ];
       for (const [bytes, name, policy] of innocent)
