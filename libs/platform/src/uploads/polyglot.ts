@@ -5,11 +5,11 @@ import { uploadTypeInfo } from './upload-policy.js';
 /**
  * Cheap checks for files that are valid as their own type and as another, more dangerous one.
  * They look at the raw bytes; the only thing decompressed is a PDF's object streams (where
- * dictionaries hide since PDF 1.5), so content inside other deflated PDF streams, PNG
- * zTXt/iTXt chunks or ZIP members is not seen. What they catch is
- * the classic hand-built polyglot, where the second payload sits in plain bytes: a script in a
- * JPEG comment or PNG tEXt chunk, an HTML page after an image, a ZIP appended to an image or
- * PDF, a PDF header inside an image, a PDF that runs JavaScript.
+ * dictionaries may hide since PDF 1.5), so content inside other deflated PDF streams, PNG
+ * zTXt/iTXt chunks or ZIP members is not seen. What they catch is the classic hand-built
+ * polyglot, where the second payload sits in plain bytes: a script in a JPEG comment or PNG tEXt
+ * chunk, an HTML page after an image, a ZIP appended to an image or PDF, a PDF header inside an
+ * image, and a PDF that runs JavaScript.
  *
  * Returns the kind of content found (for tests and logs), or undefined for none.
  */
@@ -54,8 +54,8 @@ const ZIP_END_OF_DIRECTORY = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
  * whole file, finds both. `/JS` is looked for too, as a dictionary key with a value (a string or
  * an object reference), but only outside stream bodies: those three bytes turn up in compressed
  * stream data far too often. Names may spell characters as `#xx` ("/J#61vaScript"), so those are
- * decoded first. Since PDF 1.5 dictionaries may sit compressed in object streams, so those are
- * inflated and searched the same way; one that cannot be inflated is refused ('pdf-hidden').
+ * decoded first. Since PDF 1.5, dictionaries may sit compressed in object streams: those are
+ * inflated and searched the same way, and one that cannot be inflated is refused ('pdf-hidden').
  */
 function findActivePdfContent(text: string): string | undefined {
   if (hasActiveName(text)) return 'pdf-action';
