@@ -43,3 +43,10 @@ export {
   type ParsedEnvelope,
 } from './kms/envelope-format.js';
 export * from './kms/envelope-encryption.js';
+export * from './uploads/upload-policy.js';
+export * from './uploads/read-upload.js';
+export * from './uploads/upload-name.js';
+export * from './uploads/upload-content.js';
+export * from './uploads/accept-upload.js';
+export * from './uploads/sealed-upload.js';
+export * from './uploads/attachment-headers.js';
