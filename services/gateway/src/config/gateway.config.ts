@@ -104,6 +104,15 @@ export const gatewayConfigSchema = baseConfigSchema
       .string()
       .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
       .default('gateway'),
+    /**
+     * How long a hit waits for the shared store before this replica decides it alone (ADR 0030).
+     */
+    GATEWAY_RATE_LIMIT_DATABASE_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(10_000)
+      .default(250),
     /** Keys the in-memory store (or the PostgreSQL store's fallback) holds at most. */
     GATEWAY_RATE_LIMIT_MEMORY_MAX_KEYS: z.coerce
       .number()

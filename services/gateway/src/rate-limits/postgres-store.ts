@@ -45,7 +45,7 @@ const CONSUME_SQL = `
 
 const SWEEP_SQL = `
   DELETE FROM gateway_rate_limits
-  WHERE theoretical_arrival_ms < extract(epoch FROM clock_timestamp()) * 1000`;
+  WHERE theoretical_arrival_ms < (extract(epoch FROM clock_timestamp()) * 1000)::double precision`;
 
 interface ConsumeRow {
   now_ms: number;

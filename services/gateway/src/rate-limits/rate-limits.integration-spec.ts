@@ -81,6 +81,8 @@ describe('gateway rate limits', () => {
       GATEWAY_RATE_LIMIT_STORE: 'postgres',
       GATEWAY_RATE_LIMIT_DATABASE_URL: database.url,
       GATEWAY_RATE_LIMIT_DATABASE_SCHEMA: 'gateway',
+      // Generous on a busy test machine: falling back to memory would hide the shared count.
+      GATEWAY_RATE_LIMIT_DATABASE_TIMEOUT_MS: '5000',
     };
     replicaA = await startService(gatewayService, { env: shared });
     replicaB = await startService(gatewayService, { env: shared });

@@ -22,6 +22,7 @@ export async function openRateLimitStore(
         url: config.GATEWAY_RATE_LIMIT_DATABASE_URL!,
         schema: config.GATEWAY_RATE_LIMIT_DATABASE_SCHEMA,
         fallbackMaxKeys: config.GATEWAY_RATE_LIMIT_MEMORY_MAX_KEYS,
+        timeoutMs: config.GATEWAY_RATE_LIMIT_DATABASE_TIMEOUT_MS,
       },
       logger,
     );
