@@ -8,6 +8,7 @@ import { KeyManagementLifecycle } from '@rampart/contracts';
 import { freePort } from '@rampart/testing';
 import { describeWithKafka } from '@rampart/testing/jest';
 import { startAllInOne, type AllInOne } from './all-in-one.js';
+import { TEST_RATE_LIMITS } from './testing/test-rate-limits.js';
 
 /** The same platform with KAFKA_BROKERS set: every data service publishes through Kafka. */
 describeWithKafka('all-in-one platform on Kafka', (brokers) => {
@@ -17,6 +18,7 @@ describeWithKafka('all-in-one platform on Kafka', (brokers) => {
   beforeAll(async () => {
     gatewayPort = 22_000 + randomInt(0, 400) * 10;
     platform = await startAllInOne({
+      ...TEST_RATE_LIMITS,
       RAMPART_HOME: await mkdtemp(join(tmpdir(), 'rampart-home-kafka-')),
       RAMPART_PORT: String(gatewayPort),
       RAMPART_POSTGRES_PORT: String(await freePort()),

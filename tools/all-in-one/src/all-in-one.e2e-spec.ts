@@ -60,6 +60,11 @@ describe('all-in-one platform', () => {
     },
   );
 
+  it('keeps the production rate limits unless told otherwise', async () => {
+    const response = await gateway('/readyz');
+    expect(response.headers.get('ratelimit-policy')).toBe('"default";q=600;w=60');
+  });
+
   it('answers an unknown route with a problem+json 404', async () => {
     const response = await gateway('/no/such/route');
     expect(response.status).toBe(404);

@@ -69,6 +69,22 @@ function accessTokenEnv(
   };
 }
 
+/**
+ * The gateway's rate-limit quotas are the one service setting all-in-one passes on: a developer
+ * or a test driving many sign-ins from 127.0.0.1 may need more than the production defaults.
+ * The store stays in memory (one process).
+ */
+function rateLimitQuotas(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        /^GATEWAY_RATE_LIMIT_(DEFAULT|BEARER|SIGN_IN|TOKEN|REGISTRATION|RECOVERY|MEMORY_MAX_KEYS)$/.test(
+          entry[0],
+        ) && entry[1] !== undefined,
+    ),
+  );
+}
+
 function schemaOf(service: string): string {
   return service.replace(/-/g, '_');
 }
@@ -217,6 +233,7 @@ export async function startAllInOne(
         ...accessTokenEnv(issuer, serviceUrl('key-management'), 'gateway'),
         PORT: String(config.RAMPART_PORT),
         WORKLOAD_KEY_FILE: keys.keyFile('gateway'),
+        ...rateLimitQuotas(env),
       },
     });
     stops.push(() => gateway.stop());

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '@rampart/testing';
 import { startAllInOne, type AllInOne } from './all-in-one.js';
+import { TEST_RATE_LIMITS } from './testing/test-rate-limits.js';
 
 /** Debian's package; CI installs it (.ci/run). Another build can be named with CHROMIUM_PATH. */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -51,6 +52,7 @@ describe('identity pages in Chromium (no JavaScript)', () => {
     const port = 20_000 + randomInt(0, 400) * 10 + 7;
     origin = `http://localhost:${port}`;
     platform = await startAllInOne({
+      ...TEST_RATE_LIMITS,
       RAMPART_HOME: home,
       RAMPART_PORT: String(port),
       RAMPART_POSTGRES_PORT: String(await freePort()),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { csrfTokenOf, FormClient, freePort } from '@rampart/testing';
 import { startAllInOne, type AllInOne } from './all-in-one.js';
+import { TEST_RATE_LIMITS } from './testing/test-rate-limits.js';
 
 const PASSWORD = 'a long and unusual pass phrase';
 const HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>';
@@ -79,6 +80,7 @@ describe('identity pages through the gateway', () => {
     const port = 20_000 + randomInt(0, 400) * 10 + 5;
     origin = `http://localhost:${port}`;
     platform = await startAllInOne({
+      ...TEST_RATE_LIMITS,
       RAMPART_HOME: home,
       RAMPART_PORT: String(port),
       RAMPART_POSTGRES_PORT: String(await freePort()),

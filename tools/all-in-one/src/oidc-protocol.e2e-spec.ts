@@ -19,6 +19,7 @@ import pg from 'pg';
 import { OidcProviderHost } from '@rampart/identity';
 import { freePort } from '@rampart/testing';
 import { startAllInOne, type AllInOne } from './all-in-one.js';
+import { TEST_RATE_LIMITS } from './testing/test-rate-limits.js';
 
 /**
  * The OpenID provider's protocol surface, end to end through the gateway of one all-in-one
@@ -61,6 +62,7 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
     gatewayPort = 24_000 + randomInt(0, 400) * 10;
     const postgresPort = await freePort();
     platform = await startAllInOne({
+      ...TEST_RATE_LIMITS,
       RAMPART_HOME: home,
       RAMPART_PORT: String(gatewayPort),
       RAMPART_POSTGRES_PORT: String(postgresPort),

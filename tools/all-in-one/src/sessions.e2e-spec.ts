@@ -9,6 +9,7 @@ import { AccountsService, OidcProviderHost } from '@rampart/identity';
 import type { RunningService } from '@rampart/platform';
 import { freePort } from '@rampart/testing';
 import { startAllInOne, type AllInOne } from './all-in-one.js';
+import { TEST_RATE_LIMITS } from './testing/test-rate-limits.js';
 
 interface Bootstrap {
   issuer: string;
@@ -100,6 +101,7 @@ describe('session administration (all-in-one, through the gateway)', () => {
     const home = await mkdtemp(join(tmpdir(), 'rampart-home-'));
     gatewayPort = 24_000 + randomInt(0, 400) * 10;
     platform = await startAllInOne({
+      ...TEST_RATE_LIMITS,
       RAMPART_HOME: home,
       RAMPART_PORT: String(gatewayPort),
       RAMPART_POSTGRES_PORT: String(await freePort()),

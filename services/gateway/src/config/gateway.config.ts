@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { GATEWAY_DEFAULT_PORT, SERVICE_ROUTES, type ServiceRoute } from '@rampart/contracts';
 import { baseConfigSchema } from '@rampart/platform';
+import { parseRateLimit } from '../rate-limits/rate-limit-policies.js';
 import { parseCorsAllowlist } from '../security/cors.js';
 
 /** `key-management` -> `UPSTREAM_KEY_MANAGEMENT_URL`. */
@@ -28,6 +29,21 @@ function isAddressOrBlock(entry: string): boolean {
   if (prefix === undefined) return true;
   const bits = Number(prefix);
   return /^\d{1,3}$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
+/** A `GATEWAY_RATE_LIMIT_*` quota, `<limit>/<window>` (rate-limit-policies.ts). */
+function rateLimit(name: string, fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((value, context) => {
+      try {
+        return parseRateLimit(name, value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
 }
 
 export const gatewayConfigSchema = baseConfigSchema
@@ -80,6 +96,38 @@ export const gatewayConfigSchema = baseConfigSchema
     GATEWAY_SECURITY_POLICY_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The public origin of the gateway, for security.txt's `Canonical`. Unset: no Canonical line. */
     GATEWAY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * Rate limits (docs/architecture/security.md, "Rate limits"). `memory` counts in this process;
+     * `postgres` shares the counts between replicas through GATEWAY_RATE_LIMIT_DATABASE_URL.
+     */
+    GATEWAY_RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
+    GATEWAY_RATE_LIMIT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    GATEWAY_RATE_LIMIT_DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+      .default('gateway'),
+    /**
+     * How long a hit waits for the shared store before this replica decides it alone (ADR 0030).
+     */
+    GATEWAY_RATE_LIMIT_DATABASE_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(10_000)
+      .default(250),
+    /** Keys the in-memory store (or the PostgreSQL store's fallback) holds at most. */
+    GATEWAY_RATE_LIMIT_MEMORY_MAX_KEYS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .max(10_000_000)
+      .default(100_000),
+    GATEWAY_RATE_LIMIT_DEFAULT: rateLimit('default', '600/1m'),
+    GATEWAY_RATE_LIMIT_BEARER: rateLimit('bearer', '600/1m'),
+    GATEWAY_RATE_LIMIT_SIGN_IN: rateLimit('sign-in', '10/1m'),
+    GATEWAY_RATE_LIMIT_TOKEN: rateLimit('token', '300/1m'),
+    GATEWAY_RATE_LIMIT_REGISTRATION: rateLimit('registration', '10/1h'),
+    GATEWAY_RATE_LIMIT_RECOVERY: rateLimit('recovery', '5/1h'),
     ...upstreams,
   })
   .superRefine((config, context) => {
@@ -101,6 +149,13 @@ export const gatewayConfigSchema = baseConfigSchema
         code: 'custom',
         path: ['GATEWAY_SECURITY_CONTACT'],
         message: 'must be set when RAMPART_MODE=production',
+      });
+    }
+    if (config.GATEWAY_RATE_LIMIT_STORE === 'postgres' && !config.GATEWAY_RATE_LIMIT_DATABASE_URL) {
+      context.addIssue({
+        code: 'custom',
+        path: ['GATEWAY_RATE_LIMIT_DATABASE_URL'],
+        message: 'must be set when GATEWAY_RATE_LIMIT_STORE=postgres',
       });
     }
   });

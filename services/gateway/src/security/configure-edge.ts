@@ -3,6 +3,7 @@ import type { Logger } from '@rampart/platform';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import { EdgeTokens } from '../edge/edge-tokens.js';
 import { registerProxies } from '../proxy/proxy.js';
+import { registerRateLimits } from '../rate-limits/rate-limits.js';
 import { answerMalformedRequests } from './client-errors.js';
 import { ClientProtocol } from './client-protocol.js';
 import { registerCors } from './cors.js';
@@ -12,7 +13,7 @@ import { registerSecurityTxt } from './security-txt.js';
 
 /**
  * Everything the public edge does besides Nest's own routes: the security headers first (so they
- * cover every route registered after), the gateway's own endpoints, then the proxies.
+ * cover every route registered after), rate limits, the gateway's own endpoints, then the proxies.
  */
 export async function configureEdge(
   app: NestFastifyApplication,
@@ -29,6 +30,8 @@ export async function configureEdge(
     );
   const protocol = new ClientProtocol(config.GATEWAY_TRUSTED_PROXIES);
   registerSecurityHeaders(app, protocol);
+  // Before CORS, so a flood of preflights spends quota too.
+  await registerRateLimits(app, config, logger);
   registerCors(app, config.GATEWAY_CORS_ALLOWLIST, logger);
   answerMalformedRequests(app.getHttpServer());
   registerSecurityTxt(app, config);

@@ -95,6 +95,8 @@ describe('gateway CORS allowlist', () => {
     expect(answer.headers['access-control-allow-origin']).toBe('https://siem.example');
     expect(answer.headers['access-control-allow-credentials']).toBe('true');
     expect(answer.headers['access-control-expose-headers']).toContain('x-request-id');
+    // A cross-origin script can pace itself by the gateway's rate limits.
+    expect(answer.headers['access-control-expose-headers']).toContain('ratelimit-policy');
     expect(String(answer.headers['vary'])).toMatch(/origin/i);
   });
 

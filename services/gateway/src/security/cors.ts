@@ -23,7 +23,8 @@ const ALLOWED_REQUEST_HEADERS = new Set([
   'x-request-id',
 ]);
 /** Response headers a cross-origin script may read besides the CORS-safelisted ones. */
-const EXPOSED_HEADERS = 'etag, location, retry-after, www-authenticate, dpop-nonce, x-request-id';
+const EXPOSED_HEADERS =
+  'etag, location, retry-after, ratelimit, ratelimit-policy, www-authenticate, dpop-nonce, x-request-id';
 /** Preflights the gateway answered itself, allowed or refused: their headers are its own. */
 const preflights = new WeakMap<FastifyRequest, 'allowed' | 'refused'>();
 

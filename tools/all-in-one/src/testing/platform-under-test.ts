@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '@rampart/testing';
 import { startAllInOne, type AllInOne } from '../all-in-one.js';
+import { TEST_RATE_LIMITS } from './test-rate-limits.js';
 
 /** What the first start wrote to `<home>/bootstrap.json`. */
 export interface Bootstrap {
@@ -43,6 +44,7 @@ export async function startPlatformUnderTest(name: string): Promise<PlatformUnde
   const gatewayPort = 20_000 + randomInt(0, 400) * 10 + 3;
   const postgresPort = await freePort();
   const platform = await startAllInOne({
+    ...TEST_RATE_LIMITS,
     RAMPART_HOME: home,
     RAMPART_PORT: String(gatewayPort),
     RAMPART_POSTGRES_PORT: String(postgresPort),
