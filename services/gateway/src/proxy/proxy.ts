@@ -1,13 +1,19 @@
-import proxy from '@fastify/http-proxy';
+import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   CSP_NONCE_HEADER,
   PROBLEM_CONTENT_TYPE,
   SERVICE_ROUTES,
   type ErrorCode,
 } from '@rampart/contracts';
-import { RampartError, toProblem, WORKLOAD_ASSERTION_HEADER, type Logger } from '@rampart/platform';
+import {
+  RampartError,
+  replyWithProblem,
+  toProblem,
+  WORKLOAD_ASSERTION_HEADER,
+  type Logger,
+} from '@rampart/platform';
 import { upstreamUrl, type GatewayConfig } from '../config/gateway.config.js';
 import type { ClientProtocol } from '../security/client-protocol.js';
 import { requestNonce } from '../security/security-headers.js';
@@ -43,6 +49,23 @@ export function upstreamProblem(error: Error): ErrorCode {
 }
 
 /**
+ * The proxy in a scope of its own that answers its errors as problem documents. It refuses some
+ * paths itself before forwarding (one whose decoded form leaves the prefix, such as an encoded
+ * "../"); those errors reach the scope's error handler, not Nest's filters, which are installed
+ * later and only at the root, so the caller would otherwise get Fastify's own JSON.
+ */
+function problemAnsweringProxy(logger: Logger) {
+  return async (scope: FastifyInstance, options: FastifyHttpProxyOptions) => {
+    scope.setErrorHandler((error, request, reply) =>
+      replyWithProblem(request, reply, error, logger),
+    );
+    // The scope already carries the prefix (Fastify applies `options.prefix` to it); the proxy
+    // reads it from there, and a second prefix would double it.
+    await scope.register(proxy, { ...options, prefix: '' });
+  };
+}
+
+/**
  * Routes each public prefix of the service map to its service, path unchanged. Upstream failures
  * become problem+json 502/503/504; caller-supplied internal headers are dropped, and the request
  * carries the gateway's CSP nonce (ADR 0029) and a `traceparent`.
@@ -56,7 +79,7 @@ export async function registerProxies(
   for (const route of SERVICE_ROUTES) {
     const upstream = upstreamUrl(config, route.service);
     for (const prefix of route.prefixes) {
-      await app.register(proxy, {
+      await app.register(problemAnsweringProxy(logger), {
         upstream,
         prefix,
         rewritePrefix: prefix,
