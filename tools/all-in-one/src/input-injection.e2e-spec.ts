@@ -5,6 +5,7 @@ import { auditService } from '@rampart/audit';
 import { gatewayService } from '@rampart/gateway';
 import { identityService } from '@rampart/identity';
 import { keyManagementService } from '@rampart/key-management';
+import { csrfTokenOf, FormClient } from '@rampart/testing';
 import {
   jsonSchema,
   loadWorkloadSigner,
@@ -169,7 +170,7 @@ function sample(schema: unknown, text: unknown): unknown {
 function queryNames(route: OpenApiRoute): readonly string[] {
   if (route.method === 'get' && route.request) {
     const schema = jsonSchema(route.request, 'input');
-    return Object.keys((schema['properties'] ?? {}));
+    return Object.keys(schema['properties'] ?? {});
   }
   return UNDECLARED_QUERIES[route.operationId] ?? [];
 }
@@ -507,6 +508,65 @@ describe('hostile input against every operation', () => {
       }
     }
     expect(unnamed).toEqual([]);
+  });
+
+  it("identity's pages (outside the route definitions): hostile form fields and query values", async () => {
+    // Form bodies keep unknown fields out by parsing only the fields each form names (see
+    // security.md); the extra fields here must change nothing, prototype keys included.
+    const extraFields = {
+      __proto__: 'x',
+      '__proto__[polluted]': 'yes',
+      'constructor[prototype][polluted]': 'yes',
+      unknownField: 'x',
+    };
+    const problems: string[] = [];
+    const check = (what: string, response: { status: number; headers: Headers; body: string }) => {
+      const type = response.headers.get('content-type') ?? '';
+      const markup = /<(script|img|svg)\b[^>]*alert/i.test(response.body);
+      if (
+        response.status >= 500 ||
+        markup ||
+        (response.status !== 303 && !/^text\/html/.test(type))
+      ) {
+        problems.push(`${what}: ${response.status} ${type} ${response.body.slice(0, 120)}`);
+      }
+    };
+    const registration = new FormClient(platform.issuer);
+    const signIn = new FormClient(platform.issuer);
+    const login = await signIn.follow(await signIn.get('/account'));
+    const action = /action="(\/interaction\/[\w-]+\/login)"/.exec(login.body)![1]!;
+    for (const payload of PAYLOADS) {
+      const { name, text } = payload;
+      const page = await registration.get('/account/register');
+      check(
+        `register with ${name}`,
+        await registration.post('/account/register', {
+          username: text,
+          email: `${text}@example.org`,
+          password: `${text} and a long pass phrase`,
+          invitation: text,
+          ...extraFields,
+          _csrf: csrfTokenOf(page.body),
+        }),
+      );
+      check(
+        `sign in with ${name}`,
+        await signIn.post(action, {
+          step: 'password',
+          username: text,
+          password: text,
+          ...extraFields,
+          _csrf: csrfTokenOf(login.body),
+        }),
+      );
+      const value = inUrl(payload);
+      check(
+        `register?invitation= ${name}`,
+        await registration.get(`/account/register?invitation=${value}`),
+      );
+      check(`verify?token= ${name}`, await registration.get(`/account/verify?token=${value}`));
+    }
+    expect(problems).toEqual([]);
   });
 
   it('ran no statement it was sent: every table is still there', async () => {
