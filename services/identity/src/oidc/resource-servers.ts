@@ -32,7 +32,7 @@ export const RESOURCE_APIS: readonly ResourceApi[] = [
     scopes: ['privacy.read', 'privacy.admin'],
     description: 'Consent records, data inventory and data-subject requests.',
   },
-  { path: '/audit', scopes: ['audit.read'], description: 'The audit log.' },
+  { path: '/audit', scopes: ['audit:read'], description: 'The audit log.' },
 ];
 
 /** Every API scope: what the bootstrap admin client may request. */
