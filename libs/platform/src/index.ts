@@ -19,6 +19,7 @@ export * from './messaging/messaging.migration.js';
 export * from './messaging/transports/kafka.transport.js';
 export * from './messaging/transports/in-process.transport.js';
 export * from './openapi/openapi.js';
+export * from './openapi/strict-schemas.js';
 export * from './service/service-definition.js';
 export * from './service/define-service.js';
 export * from './service/platform.module.js';

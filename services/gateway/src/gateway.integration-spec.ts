@@ -72,7 +72,7 @@ describe('gateway', () => {
   it('routes a prefix to its service with the path unchanged and a request id', async () => {
     const response = await fetch(`${gateway.url}/audit/v1/events?x=1`, {
       headers: {
-        ...(await authorised('/audit', 'audit.read')),
+        ...(await authorised('/audit', 'audit:read')),
         'x-request-id': 'trace-me-12345',
         'rampart-workload-assertion': 'forged',
         'x-forwarded-for': '198.51.100.66',
@@ -99,7 +99,7 @@ describe('gateway', () => {
     const response = await fetch(`${gateway.url}/audit/v1/events`, {
       method: 'POST',
       headers: {
-        ...(await authorised('/audit', 'audit.read')),
+        ...(await authorised('/audit', 'audit:read')),
         'content-type': 'application/json',
       },
       body: json,
@@ -109,7 +109,7 @@ describe('gateway', () => {
 
   it('answers for an upstream slower than its timeout with problem+json 504', async () => {
     const response = await fetch(`${gateway.url}/audit/v1/slow`, {
-      headers: await authorised('/audit', 'audit.read'),
+      headers: await authorised('/audit', 'audit:read'),
     });
     expect(response.status).toBe(504);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);

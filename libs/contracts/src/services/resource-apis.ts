@@ -44,7 +44,7 @@ export const RESOURCE_APIS: readonly ResourceApi[] = [
   },
   {
     path: '/audit',
-    scopes: ['audit.read'],
+    scopes: ['audit:read'],
     description: 'The audit log.',
     edge: { publicPaths: ['/audit/openapi.json'] },
   },

@@ -5,18 +5,23 @@ import { toProblem, type ProblemLogger } from './problem-details.js';
 import { RampartError } from './rampart-error.js';
 
 /**
- * Answers a request with the problem document for `error`, and the headers the error calls for
- * (a `WWW-Authenticate` challenge, a `Retry-After`). For Fastify routes outside Nest's controllers.
+ * Answers `error` with its problem document. A problem may quote the request (its `instance`, a
+ * framework's detail), so it is marked `nosniff` where it is made: no browser may read it as
+ * anything but JSON, also where no gateway hook runs (the router's own refusals).
  */
 export function replyWithProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   error: unknown,
   logger: ProblemLogger,
-): FastifyReply {
+): void {
   const problem = toProblem(error, request.url.split('?')[0] ?? '/', logger);
   if (error instanceof RampartError) void reply.headers(error.headers);
-  return reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  void reply
+    .status(problem.status)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .header('x-content-type-options', 'nosniff')
+    .send(problem);
 }
 
 /** Answers every error of an HTTP request with application/problem+json. */
@@ -26,8 +31,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    void replyWithProblem(request, reply, error, this.logger);
+    replyWithProblem(
+      http.getRequest<FastifyRequest>(),
+      http.getResponse<FastifyReply>(),
+      error,
+      this.logger,
+    );
   }
 }

@@ -34,4 +34,16 @@ describe('toProblem', () => {
     const problem = toProblem(new NotFoundException('Cannot GET /nope'), '/nope', logger);
     expect(problem).toMatchObject({ status: 404, code: 'not-found' });
   });
+
+  it('names a framework 400 a bad request, the general code of the status', () => {
+    // Fastify's router refusing a malformed percent-encoding: an error with only a status.
+    const malformed = Object.assign(new Error("'/kms/v1/keys/%c0' is not a valid url component"), {
+      statusCode: 400,
+    });
+    expect(toProblem(malformed, '/kms/v1/keys/%c0', logger)).toMatchObject({
+      status: 400,
+      code: 'bad-request',
+      title: 'Bad request',
+    });
+  });
 });

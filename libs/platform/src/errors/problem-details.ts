@@ -6,9 +6,15 @@ export interface ProblemLogger {
   error(object: Record<string, unknown>, message: string): void;
 }
 
-const STATUS_TO_CODE = new Map<number, ErrorCode>(
-  Object.entries(ERROR_CODES).map(([code, { status }]) => [status, code as ErrorCode]),
-);
+/**
+ * The code of a framework error that carries only a status. Several codes share 400; the first
+ * declared (`bad-request`) is the general one, so a malformed URL or JSON body is not reported
+ * as, say, a `failed-precondition`.
+ */
+const STATUS_TO_CODE = new Map<number, ErrorCode>();
+for (const [code, { status }] of Object.entries(ERROR_CODES)) {
+  if (!STATUS_TO_CODE.has(status)) STATUS_TO_CODE.set(status, code as ErrorCode);
+}
 
 function codeForStatus(status: number): ErrorCode {
   return STATUS_TO_CODE.get(status) ?? (status >= 500 ? 'internal' : 'bad-request');

@@ -32,7 +32,10 @@ const problemSchema = z.object({
 });
 
 /** Requests are described as callers write them (before defaults and transforms), responses as sent. */
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
+export function jsonSchema(
+  schema: z.ZodType,
+  io: 'input' | 'output' = 'output',
+): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io });
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 import {
   assertDataServiceDeployable,
@@ -10,7 +11,7 @@ import {
   type DataServiceConfig,
 } from '../config/config.js';
 import { createServiceDataSource, openAndMigrate } from '../database/data-source.js';
-import { ProblemDetailsFilter } from '../errors/problem-details.filter.js';
+import { ProblemDetailsFilter, replyWithProblem } from '../errors/problem-details.filter.js';
 import type { ReadinessCheck } from '../health/health.js';
 import { createTransport, Messaging } from '../messaging/messaging.js';
 import type { EventTransport } from '../messaging/transport.js';
@@ -121,6 +122,11 @@ export async function startService(
           ? incoming
           : randomUUID();
       },
+      // The router refuses a malformed percent-encoding (400) or an over-long path parameter
+      // (414) before any route, hook or Nest filter runs; without this the caller would get
+      // Fastify's own JSON instead of a problem document.
+      frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+        replyWithProblem(request, reply, error, logger),
     });
     const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, {
       logger: new PinoNestLogger(logger.child({ component: 'nest' })),

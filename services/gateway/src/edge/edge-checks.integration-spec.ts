@@ -134,7 +134,7 @@ describe('gateway edge checks: access tokens and request limits', () => {
 
     it('refuses a token meant for another API', async () => {
       const response = await fetch(`${gateway.url}/kms/v1/keys`, {
-        headers: await bearer('/audit', 'audit.read'),
+        headers: await bearer('/audit', 'audit:read'),
       });
       await expectProblem(response, 401, 'unauthenticated');
       expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
@@ -179,7 +179,7 @@ describe('gateway edge checks: access tokens and request limits', () => {
       const before = issuer.jwksFetches;
       for (let index = 0; index < 5; index += 1)
         await fetch(`${gateway.url}/audit/v1/events`, {
-          headers: await bearer('/audit', 'audit.read'),
+          headers: await bearer('/audit', 'audit:read'),
         });
       expect(issuer.jwksFetches).toBe(before);
       await issuer.rotate();

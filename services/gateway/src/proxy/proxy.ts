@@ -64,7 +64,7 @@ export async function registerProxies(
       // Refused before its body was read: close the connection rather than drain what is left,
       // so a caller cannot keep the gateway reading a body it has already said no to.
       if (!request.raw.complete) void reply.header('connection', 'close');
-      return replyWithProblem(request, reply, error, logger);
+      replyWithProblem(request, reply, error, logger);
     });
     for (const route of SERVICE_ROUTES) {
       for (const prefix of route.prefixes) {
@@ -122,7 +122,7 @@ export async function registerProxies(
               { cause: error },
             );
             const fastifyReply = reply as unknown as FastifyReply;
-            void replyWithProblem(fastifyReply.request, fastifyReply, failure, logger);
+            replyWithProblem(fastifyReply.request, fastifyReply, failure, logger);
           },
         },
       });

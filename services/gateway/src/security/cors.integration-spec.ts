@@ -84,7 +84,7 @@ describe('gateway CORS allowlist', () => {
   it('answers an allowlisted origin by name, with credentials, never the upstream’s wildcard', async () => {
     const token = await issuer.mint({
       sub: 'siem',
-      scope: 'audit.read',
+      scope: 'audit:read',
       audience: `${issuer.issuer}/audit`,
     });
     const answer = await send(`${gateway.url}/audit/v1/events`, 'GET', {

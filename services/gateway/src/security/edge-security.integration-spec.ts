@@ -56,7 +56,7 @@ describe('gateway security headers, CSP and reports', () => {
   /** A request with an access token for the API its path names: what the edge asks for. */
   const fetchApi = async (url: string, init: RequestInit = {}) => {
     const api = `/${new URL(url).pathname.split('/')[1]}`;
-    const scope = { '/audit': 'audit.read', '/authz': 'authz.read', '/kms': 'kms.use' }[api];
+    const scope = { '/audit': 'audit:read', '/authz': 'authz.read', '/kms': 'kms.use' }[api];
     const token = await issuer.mint({ sub: 'tester', scope, audience: `${issuer.issuer}${api}` });
     return fetch(url, {
       ...init,

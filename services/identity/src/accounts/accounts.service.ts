@@ -195,8 +195,10 @@ export class AccountsService {
     context: LoginContext,
   ): Promise<AuthenticationResult> {
     const username = usernameInput.trim();
+    // No username holds NUL (PostgreSQL text cannot), and asking for one would fail the query:
+    // such a name is simply unknown, decoy hash and failure event included.
     const [row] =
-      username.length > 0 && username.length <= 64
+      username.length > 0 && username.length <= 64 && !username.includes('\u0000')
         ? await this.dataSource.query<AccountRow[]>(
             `SELECT id, username, email, email_verified_at, password_hash, status, created_at
                FROM accounts WHERE lower(username) = lower($1)`,
