@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { OpenApiRoute } from '@rampart/platform';
 import {
   batchDecryptRequest,
@@ -14,6 +14,7 @@ import {
   encryptResponse,
   generateDataKeyRequest,
   keyListView,
+  listKeysQuery,
   keyView,
   macRequest,
   macResponse,
@@ -30,6 +31,11 @@ import {
   verifyRequest,
   versionRequest,
 } from './dto/keys.dto.js';
+
+/** A subject that never had a key: nothing to destroy, and erasing it again is not an error. */
+const noSubjectKey = z
+  .strictObject({ name: z.string(), versions: z.array(z.unknown()).max(0) })
+  .describe('The subject had no key');
 
 /** `POST /kms/v1/keys/{name}:{method}`, answering 200 with `response`. */
 function customMethod(
@@ -69,6 +75,7 @@ export const keyManagementRoutes: OpenApiRoute[] = [
     operationId: 'listKeys',
     summary: 'Keys of a key ring (query: keyRing, pageSize, pageToken).',
     security: 'workload-or-token',
+    query: listKeysQuery,
     responses: { 200: { description: 'A page of keys.', schema: keyListView } },
   },
   {
@@ -187,6 +194,11 @@ export const keyManagementRoutes: OpenApiRoute[] = [
       "Destroy the subject's key after the waiting period, or at once (immediately: an erasure request).",
     security: 'workload-or-token',
     request: shredSubjectRequest,
-    responses: { 200: { description: 'The key after the change.', schema: keyView } },
+    responses: {
+      200: {
+        description: 'The key after the change, or only its name when the subject never had one.',
+        schema: z.union([keyView, noSubjectKey]),
+      },
+    },
   },
 ];

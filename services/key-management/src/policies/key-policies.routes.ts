@@ -13,7 +13,7 @@ export const keyPolicyRoutes: OpenApiRoute[] = [
     path: '/kms/v1/policies/keyRings/{ring}',
     operationId: 'getKeyRingPolicy',
     summary: "A key ring's policy (empty, version 0, if it has none).",
-    security: 'workload',
+    security: 'workload-or-token',
     responses: responses('The policy.'),
   },
   {
@@ -21,7 +21,7 @@ export const keyPolicyRoutes: OpenApiRoute[] = [
     path: '/kms/v1/policies/keyRings/{ring}',
     operationId: 'setKeyRingPolicy',
     summary: "Replace a key ring's policy; it applies to every key of the ring.",
-    security: 'workload',
+    security: 'workload-or-token',
     request: setPolicyRequest,
     responses: {
       ...responses('The new policy.'),
@@ -33,7 +33,7 @@ export const keyPolicyRoutes: OpenApiRoute[] = [
     path: '/kms/v1/policies/keyRings/{ring}/keys/{key}',
     operationId: 'getKeyPolicy',
     summary: "A key's own policy (the ring's policy applies as well).",
-    security: 'workload',
+    security: 'workload-or-token',
     responses: responses('The policy.'),
   },
   {
@@ -41,7 +41,7 @@ export const keyPolicyRoutes: OpenApiRoute[] = [
     path: '/kms/v1/policies/keyRings/{ring}/keys/{key}',
     operationId: 'setKeyPolicy',
     summary: "Replace a key's own policy.",
-    security: 'workload',
+    security: 'workload-or-token',
     request: setPolicyRequest,
     responses: {
       ...responses('The new policy.'),

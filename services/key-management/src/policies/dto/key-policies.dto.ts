@@ -30,13 +30,17 @@ export const policyBinding = z.strictObject({
   operations: z.array(z.enum(KEY_OPERATIONS)).min(1),
 });
 
+/** The largest policy version the store holds (`key_policies.version` is a PostgreSQL integer). */
+export const POLICY_VERSION_MAX = 2_147_483_647;
+
 export const setPolicyRequest = z.strictObject({
   bindings: z.array(policyBinding).max(MAX_BINDINGS),
   /**
    * Optimistic concurrency: the version the change is based on (0 for a resource without a
    * policy). A policy changed in between answers 409 instead of silently losing that change.
    */
-  version: z.number().int().nonnegative().optional(),
+  // Bounded by the column (PostgreSQL integer): a larger number is a 400, not a failed query.
+  version: z.number().int().nonnegative().max(POLICY_VERSION_MAX).optional(),
 });
 
 export const policyView = z.object({
