@@ -32,7 +32,8 @@ export const RESOURCE_APIS: readonly ResourceApi[] = [
     scopes: ['privacy.read', 'privacy.admin'],
     description: 'Consent records, data inventory and data-subject requests.',
   },
-  { path: '/audit', scopes: ['audit.read'], description: 'The audit log.' },
+  // The scope the audit service checks (AUDIT_READ_SCOPE), named as its documents name it.
+  { path: '/audit', scopes: ['audit:read'], description: 'The audit log.' },
 ];
 
 /** Every API scope: what the bootstrap admin client may request. */
