@@ -109,6 +109,24 @@ describe('buildOpenApiDocument', () => {
     }
   });
 
+  it('describes a request body taken in other media types, each with its schema', () => {
+    const report = operation({
+      method: 'post',
+      path: '/reports',
+      operationId: 'report',
+      summary: 's',
+      requestContent: {
+        'application/csp-report': z.object({ a: z.string() }),
+        'application/reports+json': z.array(z.object({ b: z.string() })),
+      },
+      responses: { 204: { description: 'received' } },
+    });
+    expect(report.requestBody!.content).toEqual({
+      'application/csp-report': { schema: expect.objectContaining({ type: 'object' }) },
+      'application/reports+json': { schema: expect.objectContaining({ type: 'array' }) },
+    });
+  });
+
   it('describes a body that is not JSON by its media type', () => {
     const exported = operation({
       method: 'get',

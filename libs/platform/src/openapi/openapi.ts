@@ -11,6 +11,8 @@ export interface OpenApiRoute {
    */
   security?: 'public' | 'workload' | 'workload-or-token' | 'token';
   request?: z.ZodType;
+  /** A body taken in media types other than JSON, each with its schema (CSP reports). */
+  requestContent?: Record<string, z.ZodType>;
   /** The query parameters, as the handler parses them; path parameters come from `path`. */
   query?: z.ZodObject;
   responses: Record<
@@ -126,21 +128,24 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
     const requestSchema = route.request
       ? { schema: jsonSchema(route.request, 'input') }
       : undefined;
+    const requestContent = route.requestContent
+      ? Object.fromEntries(
+          Object.entries(route.requestContent).map(([type, schema]) => [
+            type,
+            { schema: jsonSchema(schema, 'input') },
+          ]),
+        )
+      : requestSchema
+        ? // A route with its own media type still accepts plain JSON.
+          { [jsonType]: requestSchema, 'application/json': requestSchema }
+        : undefined;
     const parameters = [...pathParameters(route.path), ...queryParameters(route.query)];
     (paths[route.path] ??= {})[route.method] = {
       operationId: route.operationId,
       summary: route.summary,
       security: SECURITY[route.security ?? 'public'],
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(requestSchema
-        ? {
-            requestBody: {
-              required: true,
-              // A route with its own media type still accepts plain JSON.
-              content: { [jsonType]: requestSchema, 'application/json': requestSchema },
-            },
-          }
-        : {}),
+      ...(requestContent ? { requestBody: { required: true, content: requestContent } } : {}),
       responses,
     };
   }
