@@ -37,6 +37,26 @@ describe('buildOpenApiDocument', () => {
     ]);
   });
 
+  it("takes a path parameter's schema from the route's params when it gives one", () => {
+    const get = operation({
+      method: 'get',
+      path: '/things/{id}/parts/{part}',
+      operationId: 'get',
+      summary: 's',
+      params: z.object({ id: z.uuid() }),
+      responses: { 200: { description: 'ok' } },
+    });
+    expect(get.parameters).toEqual([
+      {
+        name: 'id',
+        in: 'path',
+        required: true,
+        schema: expect.objectContaining({ format: 'uuid' }),
+      },
+      { name: 'part', in: 'path', required: true, schema: { type: 'string', minLength: 1 } },
+    ]);
+  });
+
   it('declares query parameters from the query schema, as callers write them', () => {
     const list = operation({
       method: 'get',

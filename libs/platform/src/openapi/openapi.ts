@@ -13,7 +13,12 @@ export interface OpenApiRoute {
   request?: z.ZodType;
   /** A body taken in media types other than JSON, each with its schema (CSP reports). */
   requestContent?: Record<string, z.ZodType>;
-  /** The query parameters, as the handler parses them; path parameters come from `path`. */
+  /**
+   * Schemas of the path parameters `path` names, as the handler parses them; a parameter left out
+   * is described as any non-empty string.
+   */
+  params?: z.ZodObject;
+  /** The query parameters, as the handler parses them. */
   query?: z.ZodObject;
   responses: Record<
     number,
@@ -66,15 +71,18 @@ const problemContent = {
 };
 
 /**
- * Path parameters named by the template (`/keys/{name}:encrypt`): always required strings here,
- * since each handler validates its own and answers 400 or 404 as problem+json.
+ * Path parameters named by the template (`/keys/{name}:encrypt`), always required, with the
+ * route's schema for each when it gives one.
  */
-function pathParameters(path: string): Record<string, unknown>[] {
+function pathParameters(path: string, params: z.ZodObject | undefined): Record<string, unknown>[] {
+  const schemas = params
+    ? ((jsonSchema(params, 'input') as { properties?: Record<string, unknown> }).properties ?? {})
+    : {};
   return [...path.matchAll(/\{([^}]+)\}/g)].map(([, name]) => ({
     name,
     in: 'path',
     required: true,
-    schema: { type: 'string', minLength: 1 },
+    schema: schemas[name!] ?? { type: 'string', minLength: 1 },
   }));
 }
 
@@ -139,7 +147,10 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
         ? // A route with its own media type still accepts plain JSON.
           { [jsonType]: requestSchema, 'application/json': requestSchema }
         : undefined;
-    const parameters = [...pathParameters(route.path), ...queryParameters(route.query)];
+    const parameters = [
+      ...pathParameters(route.path, route.params),
+      ...queryParameters(route.query),
+    ];
     (paths[route.path] ??= {})[route.method] = {
       operationId: route.operationId,
       summary: route.summary,

@@ -14,6 +14,7 @@ import {
   encryptResponse,
   generateDataKeyRequest,
   keyListView,
+  keyName,
   listKeysQuery,
   keyView,
   macRequest,
@@ -56,7 +57,7 @@ function customMethod(
 }
 
 /** The keys API as the OpenAPI document describes it, from the schemas the controllers parse with. */
-export const keyManagementRoutes: OpenApiRoute[] = [
+const routes: OpenApiRoute[] = [
   {
     method: 'post',
     path: '/kms/v1/keys',
@@ -202,3 +203,10 @@ export const keyManagementRoutes: OpenApiRoute[] = [
     },
   },
 ];
+
+/** A key's name in the path is checked like any key name: fuzzing then reaches the key's handler. */
+const keyPath = z.object({ name: keyName });
+
+export const keyManagementRoutes: OpenApiRoute[] = routes.map((route) =>
+  route.path.includes('{name}') ? { ...route, params: keyPath } : route,
+);
