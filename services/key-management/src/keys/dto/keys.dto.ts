@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { POSTGRES_INTEGER_MAX } from '../../database/limits.js';
 import { PURPOSES, SIGNING_ALGORITHMS } from '../key-algorithms.js';
 
 const base64 = z.base64('must be base64');
-const version = z.number().int().positive();
+const version = z.number().int().positive().max(POSTGRES_INTEGER_MAX);
 
 /** Names of keys callers create; `system.` and `subject-` names are the service's own. */
 export const keyName = z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isServiceName, KEY_OPERATIONS } from '@rampart/contracts';
+import { POSTGRES_INTEGER_MAX } from '../../database/limits.js';
 
 /** An OAuth scope token (RFC 6749 section 3.3), bounded. */
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
@@ -31,7 +32,7 @@ export const policyBinding = z.strictObject({
 });
 
 /** The largest policy version the store holds (`key_policies.version` is a PostgreSQL integer). */
-export const POLICY_VERSION_MAX = 2_147_483_647;
+export const POLICY_VERSION_MAX = POSTGRES_INTEGER_MAX;
 
 export const setPolicyRequest = z.strictObject({
   bindings: z.array(policyBinding).max(MAX_BINDINGS),
@@ -39,7 +40,6 @@ export const setPolicyRequest = z.strictObject({
    * Optimistic concurrency: the version the change is based on (0 for a resource without a
    * policy). A policy changed in between answers 409 instead of silently losing that change.
    */
-  // Bounded by the column (PostgreSQL integer): a larger number is a 400, not a failed query.
   version: z.number().int().nonnegative().max(POLICY_VERSION_MAX).optional(),
 });
 
