@@ -98,7 +98,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-npx nx run all-in-one:build --output-style=static >/dev/null
+if ! npx nx run all-in-one:build --output-style=static >"$reports/build.log" 2>&1; then
+  cat "$reports/build.log" >&2
+  exit 1
+fi
 echo "all-in-one: starting at $gateway (home $home)"
 RAMPART_HOME="$home" RAMPART_PORT="$base_port" RAMPART_POSTGRES_PORT="$((base_port + 6))" \
   node tools/all-in-one/dist/main.js >"$reports/all-in-one.log" 2>&1 &
