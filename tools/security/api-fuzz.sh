@@ -32,10 +32,11 @@ if [ ! -x "$st" ] || [ "$("$st" --version)" != "st, version $SCHEMATHESIS_VERSIO
 fi
 echo "$("$st" --version)"
 
-# Every API: its OpenAPI document, its RFC 8707 resource indicator below the issuer and the scopes
-# the bootstrap admin client asks for (all of that API's; services/identity/src/oidc/resource-servers.ts).
-# The gateway's own document needs no token. Identity's document describes SCIM; the OIDC protocol
-# endpoints belong to oidc-provider and are not in it (tools/all-in-one/src/oidc-protocol.e2e-spec.ts
+# Every API: its OpenAPI document, its RFC 8707 resource indicator below the issuer and the
+# scopes the bootstrap admin client asks for (all of that API's, as in
+# services/identity/src/oidc/resource-servers.ts). The gateway's own document needs no token.
+# Identity's document describes SCIM and session administration; the OIDC protocol endpoints
+# belong to oidc-provider and are in no document (tools/all-in-one/src/oidc-protocol.e2e-spec.ts
 # covers them).
 APIS=(
   # name      document                 resource    scopes
@@ -144,7 +145,8 @@ PY
 
 # kms.admin manages keys but may not use them (separation of duties, key-policy.ts): without a
 # binding every encrypt, sign or data-key request would stop at 403. The run's own token grants
-# the use operations to its kms.use scope on the rings fuzzed keys live in, as an administrator would.
+# the use operations to its kms.use scope on the rings fuzzed keys live in, as an administrator
+# would.
 grant_key_use() {
   python3 - "$gateway" "$1" <<'PY'
 import json, sys, urllib.request
