@@ -7,6 +7,8 @@
 #   gitleaks  secrets in the whole git history; built with `go install`, pinned.
 #   SBOM      a CycloneDX 1.6 bill of materials of the production dependencies
 #             (@cyclonedx/cyclonedx-npm, pinned in the lock file) in reports/sbom.cdx.json.
+#   API fuzz  schemathesis (PyPI, pinned) against every service's OpenAPI document on a running
+#             all-in-one stack: no 5xx, responses as documented (tools/security/api-fuzz.sh).
 #
 # Dependency vulnerability scanning (`npm audit`, osv-scanner) needs a vulnerability database this
 # machine cannot reach: see docs/architecture/security.md, "Automated security checks".
@@ -44,3 +46,6 @@ echo "SBOM: reports/sbom.cdx.json"
 npx --no-install cyclonedx-npm --omit dev --output-format JSON --output-reproducible \
   --output-file reports/sbom.cdx.json
 node -e "const s = require('./reports/sbom.cdx.json'); console.log(s.bomFormat, s.specVersion, s.components.length, 'components')"
+
+echo "API fuzzing: schemathesis against the all-in-one stack"
+bash tools/security/api-fuzz.sh

@@ -3,6 +3,7 @@ import { GatewayModule } from './app.module.js';
 import { gatewayConfigSchema, type GatewayConfig } from './config/gateway.config.js';
 import { upstreamReadiness } from './proxy/upstream-readiness.js';
 import { configureEdge } from './security/configure-edge.js';
+import { legacyReport, reportingBatch } from './security/csp-reports.js';
 
 export const gatewayService = defineEdgeService<GatewayConfig>({
   kind: 'edge',
@@ -28,6 +29,10 @@ export const gatewayService = defineEdgeService<GatewayConfig>({
       summary:
         'Content security policy violation reports (application/csp-report or application/reports+json, at most 16 KiB).',
       security: 'public',
+      requestContent: {
+        'application/csp-report': legacyReport,
+        'application/reports+json': reportingBatch,
+      },
       responses: {
         204: { description: 'Received.' },
         400: { description: 'Not JSON, or not a report.' },
@@ -41,7 +46,7 @@ export const gatewayService = defineEdgeService<GatewayConfig>({
       operationId: 'getSecurityTxt',
       summary: 'How to report a vulnerability (RFC 9116).',
       security: 'public',
-      responses: { 200: { description: 'The security.txt file, text/plain.' } },
+      responses: { 200: { description: 'The security.txt file.', mediaType: 'text/plain' } },
     },
   ],
   readiness: upstreamReadiness,

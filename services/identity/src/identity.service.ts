@@ -13,6 +13,7 @@ import { IdentityModule } from './app.module.js';
 import { identityConfigSchema } from './config/identity.config.js';
 import { identityMigrations } from './database/migrations/index.js';
 import { scimRoutes } from './scim/scim.routes.js';
+import { sessionsAdminRoutes } from './sessions/sessions-admin.routes.js';
 import { signingKeysConsumer } from './oidc/signing-keys.consumer.js';
 
 export const identityService = defineDataService({
@@ -32,6 +33,6 @@ export const identityService = defineDataService({
     ...Object.values(ScimEvents),
     ...Object.values(SessionEvents),
   ],
-  routes: [...scimRoutes],
+  routes: [...scimRoutes, ...sessionsAdminRoutes],
   consumers: [signingKeysConsumer],
 });

@@ -309,6 +309,19 @@ describe('OpenID provider protocol (all-in-one, through the gateway)', () => {
       expect(refused.status).toBe(401);
     });
 
+    // Each API checks its own scope names: a token identity issues must carry one it accepts.
+    it('issues a token for the audit log that the audit API accepts', async () => {
+      const tokens = await client.clientCredentialsGrant(admin, {
+        resource: `${issuer}/audit`,
+        scope: 'audit:read',
+      });
+      secrets.add(tokens.access_token);
+      const verified = await gateway('/audit/v1/verify', {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      expect(verified.status).toBe(200);
+    });
+
     it('refuses an unknown resource with invalid_target', async () => {
       await expect(
         refusal(

@@ -27,7 +27,7 @@ export const proofRoutes: OpenApiRoute[] = [
     summary:
       'RFC 9162 inclusion proof of a record (query: sequence, treeSize) in the tree of a checkpoint (audit:read).',
     security: 'token',
-    request: inclusionQuery,
+    query: inclusionQuery,
     responses: {
       200: { description: 'The proof and the leaf hash.', schema: inclusionView },
       400: { description: 'Bad parameters, or a tree size the log has not reached.' },
@@ -40,7 +40,7 @@ export const proofRoutes: OpenApiRoute[] = [
     summary:
       'RFC 9162 consistency proof between two tree sizes (query: from, to), as two checkpoints name them (audit:read).',
     security: 'token',
-    request: consistencyQuery,
+    query: consistencyQuery,
     responses: {
       200: { description: 'The proof.', schema: consistencyView },
       400: { description: 'Bad parameters, or a tree size the log has not reached.' },

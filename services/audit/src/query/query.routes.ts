@@ -1,5 +1,5 @@
 import type { OpenApiRoute } from '@rampart/platform';
-import { eventsPageView } from './events-query.js';
+import { eventsPageView, eventsQuerySchema } from './events-query.js';
 
 export const queryRoutes: OpenApiRoute[] = [
   {
@@ -9,6 +9,7 @@ export const queryRoutes: OpenApiRoute[] = [
     summary:
       'Records of the audit log in sequence order, filtered by time range, actor, subject, OCSF class, outcome and service, paged by cursor (query: from, to, actor, subject, class, outcome, service, cursor, limit; access token with audit:read; every query is itself audited).',
     security: 'token',
+    query: eventsQuerySchema,
     responses: {
       200: { description: 'One page of records.', schema: eventsPageView },
       400: { description: 'A parameter is unknown, repeated or malformed (named in errors).' },

@@ -11,7 +11,7 @@ export const CSP_REPORT_MAX_BYTES = 16 * 1024;
 const MAX_LOGGED_PER_BODY = 10;
 
 /** CSP level 2's `report-uri` body (`application/csp-report`). */
-const legacyReport = z.object({
+export const legacyReport = z.object({
   'csp-report': z.looseObject({
     'document-uri': z.string().optional(),
     'effective-directive': z.string().optional(),
@@ -22,7 +22,7 @@ const legacyReport = z.object({
 });
 
 /** The Reporting API's batch (`application/reports+json`); only CSP reports are read. */
-const reportingBatch = z.array(
+export const reportingBatch = z.array(
   z.looseObject({
     type: z.string(),
     body: z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { OpenApiRoute } from '@rampart/platform';
+import { SCIM_ERROR_SCHEMA } from './scim.errors.js';
 
 /*
  * The SCIM routes in the identity service's OpenAPI document. The schemas describe the wire
@@ -73,6 +74,16 @@ const patchOp = z.object({
     .max(1000),
 });
 
+/** RFC 7644 section 3.12: what every SCIM route answers an error with (`status` is a string). */
+const scimError = z.object({
+  schemas: z.array(z.literal(SCIM_ERROR_SCHEMA)).length(1),
+  status: z.string().regex(/^[1-5][0-9]{2}$/),
+  scimType: z.string().optional(),
+  detail: z.string().optional(),
+});
+
+const SCIM_FORMAT = { mediaType: 'application/scim+json', error: scimError };
+
 const list = (resource: z.ZodType) =>
   z.object({
     schemas: z.array(z.string()),
@@ -145,7 +156,7 @@ function resourceRoutes(kind: 'User' | 'Group', schema: z.ZodType, extra: string
   ];
 }
 
-export const scimRoutes: OpenApiRoute[] = [
+const routes: OpenApiRoute[] = [
   ...resourceRoutes(
     'User',
     user,
@@ -167,3 +178,8 @@ export const scimRoutes: OpenApiRoute[] = [
     responses: { 200: { description: summary } },
   })),
 ];
+
+export const scimRoutes: OpenApiRoute[] = routes.map((route) => ({
+  ...route,
+  format: SCIM_FORMAT,
+}));

@@ -5,6 +5,8 @@ import {
   describePrincipal,
   type Principal,
 } from '@rampart/platform';
+import type { z } from 'zod';
+import type { adminSessionView, revokedSessionsView } from './sessions-admin.routes.js';
 import { SessionsService, type SessionActor } from './sessions.service.js';
 
 /**
@@ -14,13 +16,8 @@ import { SessionsService, type SessionActor } from './sessions.service.js';
  */
 export const SESSIONS_ADMIN_SCOPE = 'scim';
 
-interface SessionJson {
-  id: string;
-  device: string;
-  ip: string | null;
-  createdAt: string;
-  lastSeenAt: string;
-}
+// Typed from the OpenAPI document's schemas, so the document cannot drift from the answers.
+type SessionJson = z.infer<typeof adminSessionView>;
 
 /**
  * Administration of a person's sign-in sessions: `GET` lists them, `DELETE` ends one or all
@@ -51,7 +48,7 @@ export class SessionsAdminController {
   async revokeAll(
     @Param('accountId') accountId: string,
     @CurrentPrincipal() caller: Principal,
-  ): Promise<{ revoked: number }> {
+  ): Promise<z.infer<typeof revokedSessionsView>> {
     await this.sessions.assertAccountExists(accountId);
     return { revoked: await this.sessions.revokeAll(accountId, admin(caller)) };
   }

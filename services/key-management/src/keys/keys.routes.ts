@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { OpenApiRoute } from '@rampart/platform';
 import {
   batchDecryptRequest,
@@ -14,6 +14,8 @@ import {
   encryptResponse,
   generateDataKeyRequest,
   keyListView,
+  keyName,
+  listKeysQuery,
   keyView,
   macRequest,
   macResponse,
@@ -30,6 +32,11 @@ import {
   verifyRequest,
   versionRequest,
 } from './dto/keys.dto.js';
+
+/** A subject that never had a key: nothing to destroy, and erasing it again is not an error. */
+const noSubjectKey = z
+  .strictObject({ name: z.string(), versions: z.array(z.unknown()).max(0) })
+  .describe('The subject had no key');
 
 /** `POST /kms/v1/keys/{name}:{method}`, answering 200 with `response`. */
 function customMethod(
@@ -50,7 +57,7 @@ function customMethod(
 }
 
 /** The keys API as the OpenAPI document describes it, from the schemas the controllers parse with. */
-export const keyManagementRoutes: OpenApiRoute[] = [
+const routes: OpenApiRoute[] = [
   {
     method: 'post',
     path: '/kms/v1/keys',
@@ -69,6 +76,7 @@ export const keyManagementRoutes: OpenApiRoute[] = [
     operationId: 'listKeys',
     summary: 'Keys of a key ring (query: keyRing, pageSize, pageToken).',
     security: 'workload-or-token',
+    query: listKeysQuery,
     responses: { 200: { description: 'A page of keys.', schema: keyListView } },
   },
   {
@@ -187,6 +195,18 @@ export const keyManagementRoutes: OpenApiRoute[] = [
       "Destroy the subject's key after the waiting period, or at once (immediately: an erasure request).",
     security: 'workload-or-token',
     request: shredSubjectRequest,
-    responses: { 200: { description: 'The key after the change.', schema: keyView } },
+    responses: {
+      200: {
+        description: 'The key after the change, or only its name when the subject never had one.',
+        schema: z.union([keyView, noSubjectKey]),
+      },
+    },
   },
 ];
+
+/** A key's name in the path is checked like any key name: fuzzing then reaches the key's handler. */
+const keyPath = z.object({ name: keyName });
+
+export const keyManagementRoutes: OpenApiRoute[] = routes.map((route) =>
+  route.path.includes('{name}') ? { ...route, params: keyPath } : route,
+);

@@ -38,6 +38,11 @@ export const verifyView = z.union([
   z.object({
     valid: z.literal(true),
     records: z.number().int().min(0).describe('Records in the chain'),
+    pruned: z
+      .number()
+      .int()
+      .min(0)
+      .describe('How many of them are tombstones, pruned after archiving (ADR 0025)'),
     head: z
       .string()
       .regex(/^[0-9a-f]{64}$/)
@@ -49,7 +54,7 @@ export const verifyView = z.union([
   z.object({
     valid: z.literal(false),
     firstBadSequence: z.number().int().describe('Sequence number of the first bad record'),
-    problem: z.enum(['modified', 'deleted', 'reordered', 'inserted']),
+    problem: z.enum(['modified', 'deleted', 'reordered', 'inserted', 'pruned-unarchived']),
     ...treeFields,
   }),
 ]);

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { POSTGRES_INTEGER_MAX } from '../../database/limits.js';
 import { PURPOSES, SIGNING_ALGORITHMS } from '../key-algorithms.js';
 
 const base64 = z.base64('must be base64');
-const version = z.number().int().positive();
+const version = z.number().int().positive().max(POSTGRES_INTEGER_MAX);
 
 /** Names of keys callers create; `system.` and `subject-` names are the service's own. */
 export const keyName = z
@@ -162,8 +163,11 @@ export const cancelDestructionRequest = z.strictObject({
     .describe('Defaults to every scheduled version'),
 });
 
-// No control characters: NUL separates tenant from subject when the key name is derived.
-const printable = /^\P{Cc}+$/u;
+// No control characters: NUL separates tenant from subject when the key name is derived. The
+// Cc ranges are spelled out instead of `\P{Cc}` so the pattern means the same in the OpenAPI
+// document to every JSON Schema tool, including those without Unicode property escapes.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const printable = /^[^\u0000-\u001f\u007f-\u009f]+$/;
 const subject = {
   tenant: z.string().min(1).max(64).regex(printable, 'no control characters'),
   subject: z

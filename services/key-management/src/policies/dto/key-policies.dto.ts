@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isServiceName, KEY_OPERATIONS } from '@rampart/contracts';
+import { POSTGRES_INTEGER_MAX } from '../../database/limits.js';
 
 /** An OAuth scope token (RFC 6749 section 3.3), bounded. */
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
@@ -30,13 +31,16 @@ export const policyBinding = z.strictObject({
   operations: z.array(z.enum(KEY_OPERATIONS)).min(1),
 });
 
+/** The largest policy version the store holds (`key_policies.version` is a PostgreSQL integer). */
+export const POLICY_VERSION_MAX = POSTGRES_INTEGER_MAX;
+
 export const setPolicyRequest = z.strictObject({
   bindings: z.array(policyBinding).max(MAX_BINDINGS),
   /**
    * Optimistic concurrency: the version the change is based on (0 for a resource without a
    * policy). A policy changed in between answers 409 instead of silently losing that change.
    */
-  version: z.number().int().nonnegative().optional(),
+  version: z.number().int().nonnegative().max(POLICY_VERSION_MAX).optional(),
 });
 
 export const policyView = z.object({

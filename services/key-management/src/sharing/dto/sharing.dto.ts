@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { POSTGRES_INTEGER_MAX } from '../../database/limits.js';
 
 /** Sizes the service accepts; larger content belongs in object storage, encrypted the same way. */
 export const MAX_CIPHERTEXT_BYTES = 512 * 1024;
@@ -66,14 +67,16 @@ export const createSharedObjectRequest = z.strictObject({
   wrappedKeys: wrappedKeys.describe('The data key for each reader; must include the owner'),
 });
 
+const objectVersion = z.number().int().positive().max(POSTGRES_INTEGER_MAX);
+
 export const shareRequest = z.strictObject({
-  version: z.number().int().positive().describe('The object version whose data key is wrapped'),
+  version: objectVersion.describe('The object version whose data key is wrapped'),
   recipient: userId,
   jwe: compactJwe,
 });
 
 export const revokeRequest = z.strictObject({
-  version: z.number().int().positive().describe('The version the new ciphertext replaces'),
+  version: objectVersion.describe('The version the new ciphertext replaces'),
   recipient: userId,
   ciphertext: base64.describe('The content re-encrypted under a new data key'),
   wrappedKeys: wrappedKeys.describe('The new data key for every remaining reader, owner included'),
