@@ -6,7 +6,7 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SERVICE_ROUTES } from '@rampart/contracts';
+import { RESOURCE_APIS, SERVICE_ROUTES } from '@rampart/contracts';
 import { loadWorkloadSigner, WORKLOAD_ASSERTION_HEADER } from '@rampart/platform';
 import { createTestWorkloadKeys } from '@rampart/platform/testing-support';
 import { freePort } from '@rampart/testing';
@@ -63,6 +63,31 @@ describe('all-in-one platform', () => {
   it('keeps the production rate limits unless told otherwise', async () => {
     const response = await gateway('/readyz');
     expect(response.headers.get('ratelimit-policy')).toBe('"default";q=600;w=60');
+  });
+
+  it('lets through without a token exactly the routes each protected API documents as public', async () => {
+    // The edge's list of public paths (RESOURCE_APIS) against the services' own OpenAPI documents:
+    // a public route added to a service must be added there too, or the edge would refuse it.
+    for (const api of RESOURCE_APIS.filter((candidate) => candidate.edge)) {
+      const response = await gateway(`${api.path}/openapi.json`);
+      expect(response.status).toBe(200);
+      const document = (await response.json()) as {
+        paths: Record<string, Record<string, { security?: unknown[] }>>;
+      };
+      const documentedPublic = Object.entries(document.paths)
+        .filter(([, operations]) =>
+          Object.values(operations).some((operation) => operation.security?.length === 0),
+        )
+        .map(([path]) => path);
+      expect([
+        api.path,
+        [...new Set([...documentedPublic, `${api.path}/openapi.json`])].sort(),
+      ]).toEqual([
+        api.path,
+        [...new Set([...api.edge!.publicPaths, `${api.path}/openapi.json`])].sort(),
+      ]);
+      for (const path of documentedPublic) expect((await gateway(path)).status).not.toBe(401);
+    }
   });
 
   it('answers an unknown route with a problem+json 404', async () => {

@@ -51,14 +51,15 @@ function openObjects(node: unknown, pointer: string, found: string[]): void {
 /**
  * Every request object schema of `routes` that does not refuse unknown properties, as the OpenAPI
  * document describes it (the same zod to JSON Schema conversion, as callers write requests). Any
- * zod schema on a route but its responses counts as a request part, so a part added later (query,
- * path parameters) is checked without changing this function.
+ * zod schema on a route but its responses and path parameters counts as a request part, so a part
+ * added later is checked without changing this function.
  */
 export function openRequestObjects(routes: readonly OpenApiRoute[]): OpenRequestObject[] {
   const found: OpenRequestObject[] = [];
   for (const route of routes) {
     for (const [part, schema] of Object.entries(route)) {
-      if (part === 'responses' || !(schema instanceof z.ZodType)) continue;
+      // Path parameters are named by the route's template: an unknown one has nowhere to be.
+      if (part === 'responses' || part === 'params' || !(schema instanceof z.ZodType)) continue;
       const pointers: string[] = [];
       openObjects(jsonSchema(schema, 'input'), '', pointers);
       found.push(...pointers.map((pointer) => ({ operationId: route.operationId, part, pointer })));

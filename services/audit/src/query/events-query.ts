@@ -20,7 +20,7 @@ const filterText = z
 const rfc3339 = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time' });
 
 export const eventsQuerySchema = z
-  .object({
+  .strictObject({
     from: rfc3339.optional().describe('Events that happened at or after this time (RFC 3339)'),
     to: rfc3339.optional().describe('Events that happened before this time (RFC 3339)'),
     actor: filterText

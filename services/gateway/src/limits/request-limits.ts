@@ -21,12 +21,14 @@ const JSON_TYPE = 'application/json';
 
 /**
  * Sizes follow what each API really receives: pages post short forms; the OIDC endpoints forms
- * and dynamic client registration's JSON (oidc-provider stops at 56 KiB itself); the JSON APIs
- * batches, up to the services' own 1 MiB limit. `/.well-known` takes no body at all.
+ * and dynamic client registration's JSON. oidc-provider refuses more than 56 KiB itself, in the
+ * protocol's own error format (`invalid_request`), which OAuth clients understand: the edge's
+ * limit sits above it, so only bodies far too large for any OAuth request get the edge's 413.
+ * The JSON APIs take batches, up to the services' own 1 MiB limit. `/.well-known` takes no body.
  */
 export const BODY_RULES: readonly BodyRule[] = [
   { prefix: '/.well-known', maxBytes: 0, contentTypes: [] },
-  { prefix: '/oidc', maxBytes: 64 * KIB, contentTypes: [FORM, JSON_TYPE] },
+  { prefix: '/oidc', maxBytes: 128 * KIB, contentTypes: [FORM, JSON_TYPE] },
   { prefix: '/interaction', maxBytes: 16 * KIB, contentTypes: [FORM] },
   { prefix: '/account', maxBytes: 16 * KIB, contentTypes: [FORM, JSON_TYPE] },
   { prefix: '/scim/v2', maxBytes: 1 * MIB, contentTypes: ['application/scim+json', JSON_TYPE] },

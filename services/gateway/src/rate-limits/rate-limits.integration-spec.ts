@@ -154,12 +154,12 @@ describe('gateway rate limits', () => {
     const statuses = [];
     for (let request = 0; request < 21; request++)
       statuses.push(
-        (await fetch(`${memoryGateway.url}/authz/v1/anything`, { headers: client })).status,
+        (await fetch(`${memoryGateway.url}/account/v1/anything`, { headers: client })).status,
       );
     expect(statuses.slice(0, 20).every((status) => status === 200)).toBe(true);
     expect(statuses[20]).toBe(429);
     expect(
-      (await fetch(`${memoryGateway.url}/authz/v1/anything`, { headers: from('198.51.100.5') }))
+      (await fetch(`${memoryGateway.url}/account/v1/anything`, { headers: from('198.51.100.5') }))
         .status,
     ).toBe(200);
   });
