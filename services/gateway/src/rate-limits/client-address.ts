@@ -1,4 +1,5 @@
-import { BlockList, isIP, isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
+import { TrustedProxies, unmappedAddress as unmapped } from '../security/trusted-proxies.js';
 
 /** What the decision reads of a request. */
 interface IncomingRequest {
@@ -15,15 +16,10 @@ interface IncomingRequest {
  * a whole /64, and per-address keys would let it mint 2^64 fresh quotas.
  */
 export class ClientAddress {
-  private readonly trusted = new BlockList();
+  private readonly trusted: TrustedProxies;
 
   constructor(trustedProxies: readonly string[]) {
-    for (const entry of trustedProxies) {
-      const [address = '', prefix] = entry.split('/');
-      const family = isIPv4(address) ? 'ipv4' : 'ipv6';
-      if (prefix === undefined) this.trusted.addAddress(address, family);
-      else this.trusted.addSubnet(address, Number(prefix), family);
-    }
+    this.trusted = new TrustedProxies(trustedProxies);
   }
 
   /** The rate-limit identity of the caller: an IPv4 address or an IPv6 /64. */
@@ -33,7 +29,7 @@ export class ClientAddress {
 
   private client(request: IncomingRequest): string {
     const peer = unmapped(request.ip);
-    if (!this.isTrusted(peer)) return peer;
+    if (!this.trusted.includes(peer)) return peer;
     const header = request.headers['x-forwarded-for'];
     const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
       .split(',')
@@ -44,21 +40,10 @@ export class ClientAddress {
     for (const hop of hops.reverse()) {
       if (isIP(hop) === 0) break;
       client = hop;
-      if (!this.isTrusted(hop)) break;
+      if (!this.trusted.includes(hop)) break;
     }
     return client;
   }
-
-  private isTrusted(address: string): boolean {
-    const version = isIP(address);
-    return version !== 0 && this.trusted.check(address, version === 4 ? 'ipv4' : 'ipv6');
-  }
-}
-
-/** A dual-stack socket reports IPv4 peers as `::ffff:a.b.c.d`; zone ids are not part of a host. */
-function unmapped(address: string): string {
-  const bare = address.split('%')[0] ?? address;
-  return bare.toLowerCase().startsWith('::ffff:') && isIPv4(bare.slice(7)) ? bare.slice(7) : bare;
 }
 
 function chargeable(address: string): string {

@@ -1,4 +1,4 @@
-import { BlockList, isIPv4 } from 'node:net';
+import { TrustedProxies, unmappedAddress } from './trusted-proxies.js';
 
 /** What the decision reads of a request (any Fastify request, HTTP/1 or HTTP/2). */
 interface IncomingRequest {
@@ -13,7 +13,7 @@ interface IncomingRequest {
  * GATEWAY_TRUSTED_PROXIES. HSTS and the protocol forwarded to services follow this answer.
  */
 export class ClientProtocol {
-  private readonly trusted = new BlockList();
+  private readonly trusted: TrustedProxies;
   /**
    * Decided once per request, at `onRequest`: by the time a proxied POST's body has been read the
    * request may have let go of its socket, and the peer address with it.
@@ -21,12 +21,7 @@ export class ClientProtocol {
   private readonly decided = new WeakMap<object, 'http' | 'https'>();
 
   constructor(trustedProxies: readonly string[]) {
-    for (const entry of trustedProxies) {
-      const [address = '', prefix] = entry.split('/');
-      const family = isIPv4(address) ? 'ipv4' : 'ipv6';
-      if (prefix === undefined) this.trusted.addAddress(address, family);
-      else this.trusted.addSubnet(address, Number(prefix), family);
-    }
+    this.trusted = new TrustedProxies(trustedProxies);
   }
 
   of(request: IncomingRequest): 'http' | 'https' {
@@ -40,8 +35,8 @@ export class ClientProtocol {
 
   private decide(request: IncomingRequest): 'http' | 'https' {
     if (request.protocol === 'https') return 'https';
-    const peer = unmapped(request.socket?.remoteAddress);
-    if (!peer || !this.trusted.check(peer, isIPv4(peer) ? 'ipv4' : 'ipv6')) return 'http';
+    const remote = request.socket?.remoteAddress;
+    if (!remote || !this.trusted.includes(unmappedAddress(remote))) return 'http';
     // The proxy nearest to us appends last; only its word counts.
     const claimed = request.headers['x-forwarded-proto'];
     const nearest = (Array.isArray(claimed) ? claimed.join(',') : (claimed ?? ''))
@@ -51,9 +46,4 @@ export class ClientProtocol {
       .toLowerCase();
     return nearest === 'https' ? 'https' : 'http';
   }
-}
-
-/** A dual-stack socket reports IPv4 peers as `::ffff:a.b.c.d`. */
-function unmapped(address: string | undefined): string | undefined {
-  return address?.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
