@@ -22,7 +22,7 @@ const PATH = process.env['BENCH_PATH'] ?? '/.well-known/openid-configuration';
 
 // Every security feature on, the rate limiter included (in-memory store, as in all-in-one), with
 // quotas above what the loops send: the limiter's cost is measured, its refusals are not.
-const QUOTA = process.env['BENCH_RATE_LIMIT'] ?? '100000000/1m';
+const QUOTA = process.env['BENCH_RATE_LIMIT'] ?? '9000000/1m';
 const platform = await startPlatform({
   GATEWAY_RATE_LIMIT_DEFAULT: QUOTA,
   GATEWAY_RATE_LIMIT_BEARER: QUOTA,
