@@ -90,6 +90,14 @@ describe('all-in-one platform', () => {
     }
   });
 
+  it('answers a service’s known path asked with another method 405 with Allow', async () => {
+    const response = await gateway('/kms/v1/jwks', { method: 'DELETE' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    expect(await response.json()).toMatchObject({ status: 405, code: 'method-not-allowed' });
+  });
+
   it('answers an unknown route with a problem+json 404', async () => {
     const response = await gateway('/no/such/route');
     expect(response.status).toBe(404);

@@ -1,6 +1,7 @@
-import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE } from '@rampart/contracts';
+import type { AllowedMethods } from '../http/allowed-methods.js';
 import { toProblem, type ProblemLogger } from './problem-details.js';
 import { RampartError } from './rampart-error.js';
 
@@ -27,15 +28,34 @@ export function replyWithProblem(
 /** Answers every error of an HTTP request with application/problem+json. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
-  constructor(private readonly logger: ProblemLogger) {}
+  constructor(
+    private readonly logger: ProblemLogger,
+    /** Routes by path; with it, a known path asked with the wrong method is 405, not 404. */
+    private readonly allowedMethods?: AllowedMethods,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
     replyWithProblem(
-      http.getRequest<FastifyRequest>(),
+      request,
       http.getResponse<FastifyReply>(),
-      error,
+      this.methodNotAllowed(request, error) ?? error,
       this.logger,
+    );
+  }
+
+  /** A 404 from no route matching, where the path has routes for other methods. */
+  private methodNotAllowed(request: FastifyRequest, error: unknown): RampartError | undefined {
+    if (!this.allowedMethods || request.routeOptions.url !== undefined) return undefined;
+    if (!(error instanceof HttpException) || error.getStatus() !== 404) return undefined;
+    const allowed = this.allowedMethods.of(request.url.split('?')[0] ?? '/');
+    if (allowed.length === 0) return undefined;
+    return new RampartError(
+      'method-not-allowed',
+      `${request.method} is not allowed here; this resource answers ${allowed.join(', ')}.`,
+      {},
+      { headers: { allow: allowed.join(', ') } },
     );
   }
 }

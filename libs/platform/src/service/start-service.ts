@@ -1,3 +1,4 @@
+import { AllowedMethods } from '../http/allowed-methods.js';
 import { randomUUID } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -128,11 +129,17 @@ export async function startService(
       frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
         replyWithProblem(request, reply, error, logger),
     });
+    // Every route as it is registered (Nest's, the platform's, an edge's own), so a known path
+    // asked with another method is answered 405 with `Allow` rather than 404.
+    const allowedMethods = new AllowedMethods();
+    adapter
+      .getInstance()
+      .addHook('onRoute', (route) => allowedMethods.record(route.method, route.url));
     const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, {
       logger: new PinoNestLogger(logger.child({ component: 'nest' })),
       abortOnError: false,
     });
-    app.useGlobalFilters(new ProblemDetailsFilter(logger));
+    app.useGlobalFilters(new ProblemDetailsFilter(logger, allowedMethods));
     app
       .getHttpAdapter()
       .getInstance()

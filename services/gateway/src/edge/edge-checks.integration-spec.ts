@@ -221,6 +221,13 @@ describe('gateway edge checks: access tokens and request limits', () => {
     });
   });
 
+  it('answers a known path asked with another method 405 with Allow, not 404', async () => {
+    const response = await fetch(`${gateway.url}/csp-reports`);
+    await expectProblem(response, 405, 'method-not-allowed');
+    expect(response.headers.get('allow')).toBe('POST');
+    await expectProblem(await fetch(`${gateway.url}/no/such/path`), 404, 'not-found');
+  });
+
   describe('request limits', () => {
     const post = async (path: string, body: string, contentType?: string, api = '/kms') =>
       fetch(`${gateway.url}${path}`, {
