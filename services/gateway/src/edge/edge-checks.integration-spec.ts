@@ -303,6 +303,15 @@ describe('gateway edge checks: access tokens and request limits', () => {
       expect(received.map((request) => request.body)).toEqual([nested(32)]);
     });
 
+    it('lets a GET with a body through without it, as before (the proxy sends no GET body)', async () => {
+      const raw = await rawRequest(
+        Number(new URL(gateway.url).port),
+        `GET /kms/v1/keys/x:encrypt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await token('/kms', 'kms.use')}\r\n` +
+          'Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+      );
+      expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+    });
+
     it('checks the token before reading a body', async () => {
       const response = await fetch(`${gateway.url}/kms/v1/keys`, {
         method: 'POST',

@@ -143,7 +143,8 @@ export async function enforceBodyRule(
   rule: BodyRule,
   limits: BodyLimits,
 ): Promise<void> {
-  if (!hasBody(request)) return;
+  // Fastify reads no body for GET, HEAD and the like, and the proxy sends none on: nothing to check.
+  if (!hasBody(request) || request.body === undefined) return;
   const type = mediaType(request.headers['content-type']);
   if (rule.maxBytes === 0) throw tooLarge(rule);
   if (type === undefined || !rule.contentTypes.includes(type)) {
@@ -154,7 +155,15 @@ export async function enforceBodyRule(
   }
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > rule.maxBytes) throw tooLarge(rule);
-  const body = await readAtMost(request.body as Readable, rule);
+  // Only the proxy's pass-through parser leaves a stream; a body Fastify parsed itself (its own
+  // text/plain parser) is of a type no rule passes on raw: refuse rather than forward it unchecked.
+  if (!(request.body instanceof Readable)) {
+    throw new RampartError(
+      'unsupported-media-type',
+      `Requests under ${rule.prefix} cannot take ${type}.`,
+    );
+  }
+  const body = await readAtMost(request.body, rule);
   if (isJson(type) && jsonNestingDepth(body, limits.maxJsonDepth) > limits.maxJsonDepth) {
     throw new RampartError(
       'bad-request',
