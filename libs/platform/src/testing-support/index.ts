@@ -7,3 +7,4 @@ export * from './test-database.js';
 export * from './test-workload-keys.js';
 export * from './test-token-issuer.js';
 export * from './sample-uploads.js';
+export * from './rejection.js';

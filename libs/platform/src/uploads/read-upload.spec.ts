@@ -2,6 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { Readable } from 'node:stream';
 import { toProblem } from '../errors/problem-details.js';
 import { readUpload } from './read-upload.js';
+import { rejectionOf as failure } from '../testing-support/rejection.js';
 
 const KIB = 1024;
 
@@ -21,15 +22,6 @@ function endlessUpload(chunkBytes: number) {
     }),
   };
   return { source, state };
-}
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('readUpload', () => {

@@ -16,6 +16,7 @@ import { findPolyglot } from './polyglot.js';
 import { detectUploadType } from './upload-content.js';
 import { sanitiseUploadName } from './upload-name.js';
 import { defineUploadPolicy, type UploadPolicy, type UploadType } from './upload-policy.js';
+import { rejectionOf as failure } from '../testing-support/rejection.js';
 
 const images = defineUploadPolicy({
   maxBytes: 1024 * 1024,
@@ -34,15 +35,6 @@ const plainTextOnly = defineUploadPolicy({ maxBytes: 1024, allowedTypes: ['text/
 
 const detect = (bytes: Buffer, name: string, policy: UploadPolicy, contentType?: string) =>
   detectUploadType(bytes, { name: sanitiseUploadName(name), contentType }, policy);
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-}
 
 const unsupported = { code: 'unsupported-media-type', status: 415 };
 

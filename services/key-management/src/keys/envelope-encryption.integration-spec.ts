@@ -12,7 +12,7 @@ import {
   type RunningService,
   type WorkloadSigner,
 } from '@rampart/platform';
-import { createTestWorkloadKeys } from '@rampart/platform/testing-support';
+import { createTestWorkloadKeys, rejectionOf as failure } from '@rampart/platform/testing-support';
 import { startKms, type KmsHarness } from '../testing/kms-harness.js';
 
 /**
@@ -52,15 +52,6 @@ async function startCountingProxy(target: string) {
 type Proxy = Awaited<ReturnType<typeof startCountingProxy>>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('envelope encryption against the real key-management service', () => {
   let harness: KmsHarness;
