@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
 import { SignJWT, generateKeyPair } from 'jose';
 import {
   createTestWorkloadKeys,
@@ -8,26 +7,13 @@ import {
   type TestTokenIssuer,
 } from '@rampart/platform/testing-support';
 import { startService, type RunningService } from '@rampart/platform';
+import { rawHttpExchange } from '@rampart/testing';
 import { gatewayService } from '../gateway.service.js';
 
 interface Received {
   url: string;
   authorization?: string;
   body: string;
-}
-
-/** Sends raw bytes (a chunked body without a declared length) and returns the status line. */
-function rawRequest(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => {
-      answer += chunk.toString('latin1');
-      if (answer.includes('\r\n\r\n')) socket.destroy();
-    });
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
 }
 
 /**
@@ -271,7 +257,7 @@ describe('gateway edge checks: access tokens and request limits', () => {
         413,
         'payload-too-large',
       );
-      const chunked = rawRequest(
+      const chunked = rawHttpExchange(
         Number(new URL(gateway.url).port),
         'POST /interaction/abc/login HTTP/1.1\r\nHost: x\r\n' +
           'Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n' +
@@ -304,10 +290,11 @@ describe('gateway edge checks: access tokens and request limits', () => {
     });
 
     it('lets a GET with a body through without it, as before (the proxy sends no GET body)', async () => {
-      const raw = await rawRequest(
+      const raw = await rawHttpExchange(
         Number(new URL(gateway.url).port),
         `GET /kms/v1/keys/x:encrypt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await token('/kms', 'kms.use')}\r\n` +
-          'Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+          'Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+        { headersOnly: true },
       );
       expect(raw).toMatch(/^HTTP\/1\.1 200 /);
     });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
 import { CSP_NONCE_HEADER } from '@rampart/contracts';
 import {
   createTestWorkloadKeys,
@@ -8,7 +7,7 @@ import {
   type TestTokenIssuer,
 } from '@rampart/platform/testing-support';
 import { createLogger, startService, type RunningService } from '@rampart/platform';
-import { freePort } from '@rampart/testing';
+import { freePort, rawHttpExchange } from '@rampart/testing';
 import { gatewayService } from '../gateway.service.js';
 
 const STRICT_HEADERS = {
@@ -29,17 +28,6 @@ function expectSecurityHeaders(response: Response): void {
   expect(response.headers.get('content-security-policy')).toContain("base-uri 'none'");
   expect(response.headers.get('server')).toBeNull();
   expect(response.headers.get('x-powered-by')).toBeNull();
-}
-
-/** Sends raw bytes and answers what came back before the gateway closed the connection. */
-function rawRequest(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
 }
 
 /**
@@ -328,7 +316,7 @@ describe('gateway security headers, CSP and reports', () => {
     ['a huge header', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
   ])('answers %s with problem+json %i and keeps serving', async (_kind, bytes, status) => {
     const port = new URL(gateway.url).port;
-    const answer = await rawRequest(Number(port), bytes);
+    const answer = await rawHttpExchange(Number(port), bytes);
     expect(answer.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
     expect(answer).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/);
     expect(answer).toMatch(/\r\nx-content-type-options: nosniff\r\n/);
