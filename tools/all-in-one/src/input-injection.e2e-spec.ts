@@ -5,6 +5,7 @@ import { auditService } from '@rampart/audit';
 import { gatewayService } from '@rampart/gateway';
 import { identityService } from '@rampart/identity';
 import { keyManagementService } from '@rampart/key-management';
+import { RESOURCE_APIS } from '@rampart/contracts';
 import { csrfTokenOf, FormClient } from '@rampart/testing';
 import {
   jsonSchema,
@@ -73,51 +74,32 @@ const SCIM_FILTERS = [
   `meta.lastModified gt "2000-01-01T00:00:00Z" and password pr`,
 ];
 
+/** The query parameters of SCIM's list operations, which SCIM's own parser reads (ADR 0018). */
+const SCIM_LIST_QUERY = [
+  'filter',
+  'startIndex',
+  'count',
+  'sortBy',
+  'sortOrder',
+  'attributes',
+  'excludedAttributes',
+];
+
 /**
- * Query parameters of operations whose route definitions do not declare them as a schema (their
- * controllers read them by hand; the summaries name them). A route with a query schema is read
- * from that schema instead.
+ * Query parameters of operations whose route definitions do not declare them as a schema. A
+ * route with a query schema is read from that schema instead.
  */
 const UNDECLARED_QUERIES: Readonly<Record<string, readonly string[]>> = {
-  listKeys: ['keyRing', 'pageSize', 'pageToken'],
-  listAuditEvents: [
-    'from',
-    'to',
-    'actor',
-    'subject',
-    'class',
-    'outcome',
-    'service',
-    'cursor',
-    'limit',
-  ],
-  exportAuditRecords: ['after', 'limit', 'proofs'],
-  listUsers: [
-    'filter',
-    'startIndex',
-    'count',
-    'sortBy',
-    'sortOrder',
-    'attributes',
-    'excludedAttributes',
-  ],
-  listGroups: [
-    'filter',
-    'startIndex',
-    'count',
-    'sortBy',
-    'sortOrder',
-    'attributes',
-    'excludedAttributes',
-  ],
+  listUsers: SCIM_LIST_QUERY,
+  listGroups: SCIM_LIST_QUERY,
 };
 
 /** The API (resource indicator path and scopes) each prefix's access tokens are for. */
-const APIS = [
-  { prefix: '/kms/', resource: '/kms', scope: 'kms.admin kms.share kms.use' },
-  { prefix: '/scim/v2/', resource: '/scim/v2', scope: 'scim' },
-  { prefix: '/audit/', resource: '/audit', scope: 'audit:read' },
-] as const;
+const APIS = RESOURCE_APIS.map((api) => ({
+  prefix: `${api.path}/`,
+  resource: api.path,
+  scope: api.scopes.join(' '),
+}));
 
 /** Services whose routes take input; authorization and consent have no routes of their own yet. */
 const SERVICES = [identityService, keyManagementService, auditService, gatewayService];
@@ -168,10 +150,7 @@ function sample(schema: unknown, text: unknown): unknown {
 }
 
 function queryNames(route: OpenApiRoute): readonly string[] {
-  if (route.method === 'get' && route.request) {
-    const schema = jsonSchema(route.request, 'input');
-    return Object.keys(schema['properties'] ?? {});
-  }
+  if (route.query) return Object.keys(jsonSchema(route.query, 'input')['properties'] ?? {});
   return UNDECLARED_QUERIES[route.operationId] ?? [];
 }
 
