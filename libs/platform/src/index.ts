@@ -8,6 +8,7 @@ export * from './errors/rampart-error.js';
 export * from './errors/problem-details.js';
 export * from './errors/problem-details.filter.js';
 export * from './http/parse-request.js';
+export * from './http/media-type.js';
 export * from './health/health.js';
 export * from './messaging/transport.js';
 export * from './messaging/event-factory.js';

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { fileTypeFromBuffer } from 'file-type';
+import { mediaType } from '../http/media-type.js';
 import { findPolyglot } from './polyglot.js';
 import {
   uploadEmpty,
@@ -94,6 +95,6 @@ const listed = (values: readonly string[], value: string) => values.includes(val
 
 /** "Image/PNG; charset=x" -> "image/png"; nothing or application/octet-stream -> undefined. */
 function essence(contentType: string | undefined): string | undefined {
-  const type = contentType?.split(';')[0]!.trim().toLowerCase();
-  return type && type !== 'application/octet-stream' ? type : undefined;
+  const type = mediaType(contentType);
+  return type !== 'application/octet-stream' ? type : undefined;
 }

@@ -33,6 +33,23 @@ export function accessTokenSettings(
   };
 }
 
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750 token68 syntax), if any. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer ([\w.~+/-]+=*)$/.exec(authorization ?? '')?.[1];
+}
+
+/** The RFC 6750 `WWW-Authenticate` challenge of a refusal: none, a bad token, a missing scope. */
+export function bearerChallenge(
+  error?: 'invalid_token' | 'insufficient_scope',
+  scopes?: readonly string[],
+): Record<string, string> {
+  const parameters = [
+    ...(error ? [`error="${error}"`] : []),
+    ...(scopes ? [`scope="${scopes.join(' ')}"`] : []),
+  ];
+  return { 'www-authenticate': ['Bearer', parameters.join(', ')].filter(Boolean).join(' ') };
+}
+
 /** The issuer's JWK Set, fetched on first use and again when a token names an unknown `kid`. */
 export function remoteKeySet(jwksUri: string): JWTVerifyGetKey {
   return createRemoteJWKSet(new URL(jwksUri));

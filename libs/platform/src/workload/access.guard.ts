@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { ServiceName } from '@rampart/contracts';
 import { RampartError } from '../errors/rampart-error.js';
-import { AccessTokenVerifier } from './access-token.js';
+import { AccessTokenVerifier, bearerChallenge, bearerToken } from './access-token.js';
 import {
   ACCESS_POLICY,
   ACCESS_TOKEN_POLICY,
@@ -74,14 +74,14 @@ export class AccessGuard implements CanActivate {
     policy: AccessTokenPolicy,
     authorization: string | undefined,
   ): Promise<Principal> {
-    const token = /^Bearer ([\w.~+/-]+=*)$/.exec(authorization ?? '')?.[1];
+    const token = bearerToken(authorization);
     if (!token) {
       throw new RampartError(
         'unauthenticated',
         'A bearer access token is required.',
         {},
         {
-          headers: { 'www-authenticate': 'Bearer' },
+          headers: bearerChallenge(),
         },
       );
     }
@@ -92,7 +92,7 @@ export class AccessGuard implements CanActivate {
         'The access token is not valid.',
         {},
         {
-          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+          headers: bearerChallenge('invalid_token'),
         },
       );
     }
@@ -103,9 +103,7 @@ export class AccessGuard implements CanActivate {
         `The access token lacks the scope ${missing.join(' ')}.`,
         {},
         {
-          headers: {
-            'www-authenticate': `Bearer error="insufficient_scope", scope="${policy.scopes.join(' ')}"`,
-          },
+          headers: bearerChallenge('insufficient_scope', policy.scopes),
         },
       );
     }

@@ -1,21 +1,17 @@
 import type { FastifyRequest } from 'fastify';
 import { RESOURCE_APIS, resourceIndicator, type ResourceApi } from '@rampart/contracts';
-import { AccessTokenVerifier, RampartError, remoteKeySet } from '@rampart/platform';
-
-const BEARER = /^Bearer ([\w.~+/-]+=*)$/;
+import {
+  AccessTokenVerifier,
+  bearerChallenge,
+  bearerToken,
+  RampartError,
+  remoteKeySet,
+} from '@rampart/platform';
 
 interface EdgeProtectedApi {
   readonly api: ResourceApi;
   readonly publicPaths: ReadonlySet<string>;
   readonly verifier: AccessTokenVerifier;
-}
-
-function challenge(error?: string, scopes?: readonly string[]): Record<string, string> {
-  const parameters = [
-    ...(error ? [`error="${error}"`] : []),
-    ...(scopes ? [`scope="${scopes.join(' ')}"`] : []),
-  ];
-  return { 'www-authenticate': ['Bearer', parameters.join(', ')].filter(Boolean).join(' ') };
 }
 
 /**
@@ -29,17 +25,13 @@ export class EdgeTokens {
   private readonly protectedApis = new Map<string, EdgeProtectedApi>();
 
   /** Without an issuer and JWK Set nothing is trusted: every protected request is refused. */
-  constructor(settings: { issuer?: string; jwksUri?: string }) {
-    const keys = settings.issuer && settings.jwksUri ? remoteKeySet(settings.jwksUri) : undefined;
+  constructor({ issuer, jwksUri }: { issuer?: string; jwksUri?: string }) {
+    const keys = issuer && jwksUri ? remoteKeySet(jwksUri) : undefined;
     for (const api of RESOURCE_APIS) {
       if (!api.edge) continue;
       const verifier = new AccessTokenVerifier(
-        keys && settings.issuer && settings.jwksUri
-          ? {
-              issuer: settings.issuer,
-              jwksUri: settings.jwksUri,
-              audience: resourceIndicator(settings.issuer, api),
-            }
+        issuer && jwksUri
+          ? { issuer, jwksUri, audience: resourceIndicator(issuer, api) }
           : undefined,
         keys,
       );
@@ -64,14 +56,14 @@ export class EdgeTokens {
     // slash) is not public, so it needs a token rather than slipping past.
     const path = request.url.split('?')[0] ?? '';
     if (entry.publicPaths.has(path)) return;
-    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const token = bearerToken(request.headers.authorization);
     if (!token) {
       throw new RampartError(
         'unauthenticated',
         'A bearer access token is required.',
         {},
         {
-          headers: challenge(),
+          headers: bearerChallenge(),
         },
       );
     }
@@ -81,7 +73,7 @@ export class EdgeTokens {
         'unauthenticated',
         `The access token is not valid for ${entry.api.path}.`,
         {},
-        { headers: challenge('invalid_token') },
+        { headers: bearerChallenge('invalid_token') },
       );
     }
     if (!result.principal.scopes.some((scope) => entry.api.scopes.includes(scope))) {
@@ -89,7 +81,7 @@ export class EdgeTokens {
         'forbidden',
         `The access token carries none of the scopes of ${entry.api.path}.`,
         {},
-        { headers: challenge('insufficient_scope', entry.api.scopes) },
+        { headers: bearerChallenge('insufficient_scope', entry.api.scopes) },
       );
     }
   }

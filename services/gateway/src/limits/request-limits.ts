@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { RampartError } from '@rampart/platform';
+import { mediaType, RampartError } from '@rampart/platform';
 
 /**
  * What a request body may be, per public path prefix: how large, and which media types. The
@@ -42,12 +42,6 @@ export function bodyRuleFor(prefix: string): BodyRule {
   const rule = BODY_RULES.find((candidate) => candidate.prefix === prefix);
   if (!rule) throw new Error(`No body rule for the routed prefix ${prefix}`);
   return rule;
-}
-
-/** `application/JSON; charset=utf-8` -> `application/json`; undefined when absent. */
-function mediaType(header: string | undefined): string | undefined {
-  const type = header?.split(';')[0]?.trim().toLowerCase();
-  return type ? type : undefined;
 }
 
 function isJson(type: string): boolean {

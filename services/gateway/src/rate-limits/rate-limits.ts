@@ -1,7 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE } from '@rampart/contracts';
-import { RampartError, toProblem, type Logger } from '@rampart/platform';
+import { RampartError, replyWithProblem, type Logger } from '@rampart/platform';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import { ClientAddress } from './client-address.js';
 import { InMemoryRateLimitStore } from './in-memory-store.js';
@@ -99,23 +98,23 @@ export async function registerRateLimits(
       states.push(stateItem(bucket, decision));
       if (decision.allowed) continue;
       refusals.set(bucket.name, (refusals.get(bucket.name) ?? 0) + 1);
-      const problem = toProblem(
+      replyWithProblem(
+        request,
+        reply,
         new RampartError(
           'too-many-requests',
           `Too many requests: retry after ${decision.retryAfterSeconds} seconds.`,
+          {},
+          {
+            headers: {
+              'retry-after': String(decision.retryAfterSeconds),
+              'ratelimit-policy': spent.join(', '),
+              ratelimit: states.join(', '),
+            },
+          },
         ),
-        request.url.split('?')[0] ?? '/',
         logger,
       );
-      await reply
-        .status(problem.status)
-        .headers({
-          'content-type': PROBLEM_CONTENT_TYPE,
-          'retry-after': String(decision.retryAfterSeconds),
-          'ratelimit-policy': spent.join(', '),
-          ratelimit: states.join(', '),
-        })
-        .send(problem);
       return reply;
     }
     void reply.headers({ 'ratelimit-policy': spent.join(', '), ratelimit: states.join(', ') });

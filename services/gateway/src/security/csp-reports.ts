@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { RampartError, replyWithProblem, type Logger } from '@rampart/platform';
+import { mediaType, RampartError, replyWithProblem, type Logger } from '@rampart/platform';
 import { CSP_REPORT_PATH } from './content-security-policy.js';
 
 /** Browsers send a handful of short reports; anything bigger is not one. */
@@ -118,10 +118,7 @@ export async function registerCspReports(app: NestFastifyApplication, logger: Lo
     );
     scope.setErrorHandler((error, request, reply) => replyWithProblem(request, reply, error, log));
     scope.post(CSP_REPORT_PATH, { bodyLimit: CSP_REPORT_MAX_BYTES }, (request, reply) => {
-      const contentType = (request.headers['content-type'] ?? '')
-        .split(';')[0]!
-        .trim()
-        .toLowerCase();
+      const contentType = mediaType(request.headers['content-type']) ?? '';
       if (request.body === undefined)
         throw new RampartError(
           'unsupported-media-type',
