@@ -275,6 +275,20 @@ describe('gateway edge checks: access tokens and request limits', () => {
       expect(received).toEqual([]);
     });
 
+    it('answers 400, not 500, for a body whose chunked framing breaks half-way', async () => {
+      received = [];
+      const answer = await rawHttpExchange(
+        Number(new URL(gateway.url).port),
+        'POST /interaction/abc/login HTTP/1.1\r\nHost: x\r\n' +
+          'Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n' +
+          '4\r\na=bc\r\nzz\r\nnot a chunk\r\n',
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('application/problem+json');
+      expect(answer).not.toContain('errorId');
+      expect(received).toEqual([]);
+    });
+
     it('answers 400 for JSON nested deeper than the limit, and passes the limit itself', async () => {
       received = [];
       const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);

@@ -79,11 +79,16 @@ function readAtMost(body: Readable, rule: BodyRule): Promise<Buffer> {
         chunks.push(chunk);
         return;
       }
-      body.off('data', onData).off('end', onEnd).off('error', reject).pause();
+      body.off('data', onData).off('end', onEnd).off('error', onError).pause();
       reject(tooLarge(rule));
     };
     const onEnd = () => resolve(Buffer.concat(chunks, size));
-    body.on('data', onData).once('end', onEnd).once('error', reject);
+    // The caller hung up or broke the framing mid-body: its request, not a fault of ours.
+    const onError = (cause: unknown) =>
+      reject(
+        new RampartError('bad-request', 'The request body did not arrive whole.', {}, { cause }),
+      );
+    body.on('data', onData).once('end', onEnd).once('error', onError);
   });
 }
 
