@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { RampartError } from '../errors/rampart-error.js';
 
 /**
  * Access tokens from identity (RFC 9068 JWT profile) presented as `Authorization: Bearer`.
@@ -81,6 +82,36 @@ export class AccessTokenVerifier {
     keys?: JWTVerifyGetKey,
   ) {
     this.keys = settings ? (keys ?? remoteKeySet(settings.jwksUri)) : undefined;
+  }
+
+  /**
+   * The principal of an `Authorization: Bearer` header, or a 401 with the RFC 6750 challenge:
+   * no token, or one that does not verify. Which scopes are enough is the caller's decision.
+   */
+  async authenticate(authorization: string | undefined): Promise<UserPrincipal> {
+    const token = bearerToken(authorization);
+    if (!token) {
+      throw new RampartError(
+        'unauthenticated',
+        'A bearer access token is required.',
+        {},
+        {
+          headers: bearerChallenge(),
+        },
+      );
+    }
+    const result = await this.verify(token);
+    if (!result.ok) {
+      throw new RampartError(
+        'unauthenticated',
+        'The access token is not valid.',
+        {},
+        {
+          headers: bearerChallenge('invalid_token'),
+        },
+      );
+    }
+    return result.principal;
   }
 
   async verify(token: string): Promise<AccessTokenVerification> {

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { ServiceName } from '@rampart/contracts';
 import { RampartError } from '../errors/rampart-error.js';
-import { AccessTokenVerifier, bearerChallenge, bearerToken } from './access-token.js';
+import { AccessTokenVerifier, bearerChallenge } from './access-token.js';
 import {
   ACCESS_POLICY,
   ACCESS_TOKEN_POLICY,
@@ -74,29 +74,8 @@ export class AccessGuard implements CanActivate {
     policy: AccessTokenPolicy,
     authorization: string | undefined,
   ): Promise<Principal> {
-    const token = bearerToken(authorization);
-    if (!token) {
-      throw new RampartError(
-        'unauthenticated',
-        'A bearer access token is required.',
-        {},
-        {
-          headers: bearerChallenge(),
-        },
-      );
-    }
-    const result = await this.accessTokens.verify(token);
-    if (!result.ok) {
-      throw new RampartError(
-        'unauthenticated',
-        'The access token is not valid.',
-        {},
-        {
-          headers: bearerChallenge('invalid_token'),
-        },
-      );
-    }
-    const missing = policy.scopes.filter((scope) => !result.principal.scopes.includes(scope));
+    const principal = await this.accessTokens.authenticate(authorization);
+    const missing = policy.scopes.filter((scope) => !principal.scopes.includes(scope));
     if (missing.length > 0) {
       throw new RampartError(
         'forbidden',
@@ -107,6 +86,6 @@ export class AccessGuard implements CanActivate {
         },
       );
     }
-    return result.principal;
+    return principal;
   }
 }

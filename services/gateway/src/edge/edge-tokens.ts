@@ -3,7 +3,6 @@ import { RESOURCE_APIS, resourceIndicator, type ResourceApi } from '@rampart/con
 import {
   AccessTokenVerifier,
   bearerChallenge,
-  bearerToken,
   RampartError,
   remoteKeySet,
 } from '@rampart/platform';
@@ -56,27 +55,8 @@ export class EdgeTokens {
     // slash) is not public, so it needs a token rather than slipping past.
     const path = request.url.split('?')[0] ?? '';
     if (entry.publicPaths.has(path)) return;
-    const token = bearerToken(request.headers.authorization);
-    if (!token) {
-      throw new RampartError(
-        'unauthenticated',
-        'A bearer access token is required.',
-        {},
-        {
-          headers: bearerChallenge(),
-        },
-      );
-    }
-    const result = await entry.verifier.verify(token);
-    if (!result.ok) {
-      throw new RampartError(
-        'unauthenticated',
-        `The access token is not valid for ${entry.api.path}.`,
-        {},
-        { headers: bearerChallenge('invalid_token') },
-      );
-    }
-    if (!result.principal.scopes.some((scope) => entry.api.scopes.includes(scope))) {
+    const principal = await entry.verifier.authenticate(request.headers.authorization);
+    if (!principal.scopes.some((scope) => entry.api.scopes.includes(scope))) {
       throw new RampartError(
         'forbidden',
         `The access token carries none of the scopes of ${entry.api.path}.`,
